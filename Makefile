@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`. Each sets itself up.
+SHELL := /bin/bash
+VENV ?= venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+HOME_DIR ?= .lake
+
+.PHONY: venv test lint typecheck pytest demo model bench bench-quick clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: lint typecheck pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: venv
+	$(PY) -m mypy infra sqlrunner __main__.py
+
+pytest: venv
+	$(PY) -m pytest
+
+demo: venv
+	$(PY) -m sqlrunner demo --home $(HOME_DIR)
+
+model: venv
+	$(PY) -m sqlrunner model fetch --dest models/resnet_50
+
+bench: venv
+	$(PY) -m bench --out docs/benchmarks.md
+
+clean:
+	rm -rf $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

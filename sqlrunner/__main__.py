@@ -1,0 +1,5 @@
+import sys
+
+from sqlrunner.cli import main
+
+sys.exit(main())
