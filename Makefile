@@ -31,7 +31,7 @@ demo: venv
 	$(PY) -m sqlrunner demo --home $(HOME_DIR)
 
 model: venv
-	$(PY) -m sqlrunner model fetch --dest models/resnet_50
+	$(PY) -m sqlrunner.modelzoo fetch --dest models/resnet_50
 
 bench: venv
 	$(PY) -m bench --out docs/benchmarks.md
