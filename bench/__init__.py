@@ -1,0 +1,1 @@
+"""`python -m bench`: the local engine against the ceiling and against plain TensorFlow."""

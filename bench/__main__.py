@@ -1,0 +1,44 @@
+"""`python -m bench --out docs/benchmarks.md [--quick]`: run the benchmark, write the report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from bench.report import render
+from bench.run import BenchConfig, run_benchmark
+
+DEFAULT_COUNT = 200
+QUICK_COUNT = 6
+QUICK_BATCH = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument("--work", type=Path, default=Path("build/bench"), help="cache and scratch")
+    parser.add_argument("--count", type=int, help=f"N photos (default {DEFAULT_COUNT})")
+    parser.add_argument("--quick", action="store_true", help="tiny model, a few photos: a check")
+    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    args = parser.parse_args(argv)
+    count = args.count or (QUICK_COUNT if args.quick else DEFAULT_COUNT)
+    config = BenchConfig(
+        work_dir=args.work.resolve(),
+        count=count,
+        batch_size=QUICK_BATCH if args.quick else 32,
+        rounds=1 if args.quick else 2,
+        quick=args.quick,
+        profile=not args.no_profile,
+    )
+    results = run_benchmark(config)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    command = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
+    args.out.write_text(render(results, command))
+    print(f"bench: wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

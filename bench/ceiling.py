@@ -1,0 +1,85 @@
+"""Case A, the ceiling: the converted ONNX model on pre-built float32 batches, no I/O.
+
+Both FP32 runtimes run the very same ONNX file; the faster is the ceiling. OpenVINO
+is also timed with bf16 inference precision (the reduced-precision option).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.timing import Throughput, measure
+
+Infer = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class RuntimeResult:
+    """One runtime configuration's throughput on pre-built batches."""
+
+    name: str
+    settings: str
+    throughput: Throughput
+
+
+def _timed(batches: list[np.ndarray], infer: Infer) -> Throughput:
+    def run(index: int) -> int:
+        batch = batches[index % len(batches)]
+        infer(batch)
+        return len(batch)
+
+    return measure(run, batches=len(batches))
+
+
+def onnxruntime_fp32(
+    onnx_path: Path, batches: list[np.ndarray], threads: int
+) -> tuple[RuntimeResult, Infer]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+
+    def infer(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(session.run(None, {input_name: batch})[0])
+
+    settings = f"intra_op_num_threads={threads}, inter_op_num_threads=1, sequential"
+    return RuntimeResult("ONNX Runtime", settings, _timed(batches, infer)), infer
+
+
+def openvino_compiled(onnx_path: Path, precision: str, threads: int) -> Any:
+    """The ONNX file compiled for the CPU with `precision` ('f32' or 'bf16').
+
+    The hint is always explicit: on CPUs with AMX, OpenVINO defaults to bf16.
+    """
+    import openvino as ov
+
+    core = ov.Core()
+    config = {
+        "INFERENCE_PRECISION_HINT": precision,
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": str(threads),
+    }
+    return core.compile_model(core.read_model(str(onnx_path)), "CPU", config)
+
+
+def openvino(
+    onnx_path: Path, batches: list[np.ndarray], threads: int, precision: str
+) -> tuple[RuntimeResult, Infer]:
+    request = openvino_compiled(onnx_path, precision, threads).create_infer_request()
+
+    def infer(batch: np.ndarray) -> np.ndarray:
+        return np.array(request.infer({0: batch})[0])
+
+    name = "OpenVINO" if precision == "f32" else f"OpenVINO {precision.upper()}"
+    settings = f"INFERENCE_PRECISION_HINT={precision}, PERFORMANCE_HINT=LATENCY, {threads} threads"
+    return RuntimeResult(name, settings, _timed(batches, infer)), infer

@@ -1,0 +1,309 @@
+"""One benchmark run: build what it needs, measure cases A to E, B's memory and growth, BF16.
+
+Every case runs in its own fresh process, one after another, on the same photos and
+the same model. A case that fails is recorded with its error and the run goes on, so
+the report always says what was and was not measured.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from bench import cases, preprocess
+from bench.converted import convert_with_tf2onnx, engine_onnx
+from bench.engine_run import EngineRun
+from bench.engine_run import run_subprocess as run_engine
+from bench.lake import CONNECTION, BenchLake
+from bench.machine import MachineInfo, describe_machine
+from bench.photos import write_photos
+from bench.profile import ProfileSummary, profile_engine
+from bench.tensors import photo_tensors
+from bench.timing import Throughput
+from bench.workspace import Workspace
+
+T = TypeVar("T")
+WARMUP_IMAGES = 32
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    work_dir: Path
+    count: int
+    growth_factor: int = 10
+    batch_size: int = 32
+    rounds: int = 2
+    quick: bool = False
+    profile: bool = True
+
+
+@dataclass
+class CaseResult:
+    name: str
+    throughput: Throughput | None = None
+    settings: str = ""
+    error: str | None = None
+
+
+@dataclass
+class Bf16Result:
+    refused: str | None = None
+    runtime_speedup: float | None = None
+    engine_speedup: float | None = None
+    top1_agreement: float | None = None
+    engine_top1_agreement: float | None = None
+    max_prob_diff: float | None = None
+    distinct_top1: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class BenchResults:
+    config: BenchConfig
+    machine: MachineInfo
+    model: str = ""
+    onnx_source: str = ""
+    conversion_seconds: float | None = None
+    runtimes: list[CaseResult] = field(default_factory=list)
+    peer_loop: CaseResult = field(default_factory=lambda: CaseResult("C"))
+    tf_batched: CaseResult = field(default_factory=lambda: CaseResult("D"))
+    preprocess_engine: CaseResult = field(default_factory=lambda: CaseResult("E"))
+    preprocess_tf: CaseResult = field(default_factory=lambda: CaseResult("E (TensorFlow ops)"))
+    engine_n: EngineRun | None = None
+    engine_10n: EngineRun | None = None
+    engine_bf16: EngineRun | None = None
+    engine_error: str | None = None
+    bf16: Bf16Result = field(default_factory=Bf16Result)
+    profile: ProfileSummary | None = None
+    profile_error: str | None = None
+    seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
+
+    def ceiling(self) -> CaseResult | None:
+        """The faster FP32 runtime on pre-built batches (case A)."""
+        fp32 = [r for r in self.runtimes if r.throughput and "BF16" not in r.name]
+        return max(
+            fp32, key=lambda r: r.throughput.per_second if r.throughput else 0.0, default=None
+        )
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[-1] if text else traceback.format_exc(limit=1)
+
+
+def _attempt(log: list[str], what: str, step: Callable[[], T]) -> tuple[T | None, str | None]:
+    start = time.perf_counter()
+    print(f"bench: {what} ...", flush=True)
+    try:
+        value = step()
+    except Exception as exc:  # recorded in the report: a benchmark reports what failed
+        message = _error_text(exc)
+        log.append(f"{what}: FAILED: {message}")
+        print(f"bench: {what} FAILED: {message}", flush=True)
+        return None, message
+    log.append(f"{what}: {time.perf_counter() - start:.1f} s")
+    return value, None
+
+
+def build_model(config: BenchConfig) -> tuple[Path, str]:
+    models = config.work_dir / "models"
+    if config.quick:
+        from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
+
+        target = models / "tiny"
+        if not (target / "saved_model.pb").is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            build_tiny_savedmodel(target)
+        return (
+            target,
+            "tiny test model (ResNet-50 signature, one dense layer; not ResNet-50's cost)",
+        )
+    from sqlrunner.modelzoo.standin import cached_standin
+
+    return cached_standin(
+        models
+    ), "ResNet-50 stand-in (real architecture and cost, untrained weights)"
+
+
+def prepare_lake(
+    config: BenchConfig, model_dir: Path, photos: list[Path]
+) -> tuple[BenchLake, float]:
+    """A fresh lake: photos, object tables, labels, model; returns CREATE MODEL's seconds."""
+    from sqlrunner.local.engine import LocalEngine
+
+    home = config.work_dir / "lake"
+    shutil.rmtree(home, ignore_errors=True)
+    lake = BenchLake(home)
+    counts = sorted(
+        {
+            WARMUP_IMAGES if not config.quick else 2,
+            config.count,
+            config.count * config.growth_factor,
+        }
+    )
+    for count in counts:
+        lake.add_photos(photos, count)
+    lake.add_model(model_dir)
+    with LocalEngine(home, progress=False) as engine:
+        engine.create_connection(CONNECTION)
+        engine.execute(lake.setup_sql(counts))
+        start = time.perf_counter()
+        engine.execute(lake.create_model_sql())
+        return lake, time.perf_counter() - start
+
+
+def _case(
+    log: list[str], what: str, name: str, step: Callable[[], tuple[Throughput, str]]
+) -> CaseResult:
+    outcome, error = _attempt(log, what, step)
+    if outcome is None:
+        return CaseResult(name, error=error)
+    return CaseResult(name, throughput=outcome[0], settings=outcome[1])
+
+
+def _preprocess(photos_dir: Path, count: int, impl: str) -> tuple[Throughput, str]:
+    rate = preprocess.run_subprocess(photos_dir, count, impl)
+    return Throughput(images=count, seconds=count / rate), ""
+
+
+def run_benchmark(config: BenchConfig) -> BenchResults:
+    started = time.perf_counter()
+    results = BenchResults(config=config, machine=describe_machine())
+    log = results.log
+    threads = results.machine.cores
+    warmup = 2 if config.quick else WARMUP_IMAGES
+    total = config.count * config.growth_factor
+
+    photos_dir = config.work_dir / "photos"
+    photos, _ = _attempt(
+        log, f"write {total} photos", lambda: write_photos(photos_dir, total, workers=threads)
+    )
+    if photos is None:
+        raise RuntimeError("could not write the benchmark photos")
+    model, error = _attempt(log, "build the model", lambda: build_model(config))
+    if model is None:
+        raise RuntimeError(f"could not build the model: {error}")
+    model_dir, results.model = model
+
+    lake_and_seconds, results.engine_error = _attempt(
+        log, "set up the lake and CREATE MODEL", lambda: prepare_lake(config, model_dir, photos)
+    )
+    lake = lake_and_seconds[0] if lake_and_seconds else None
+    if lake_and_seconds:
+        results.conversion_seconds = lake_and_seconds[1]
+
+    onnx_path = engine_onnx(lake.home) if lake else None
+    if onnx_path is not None:
+        results.onnx_source = f"the engine's conversion ({onnx_path})"
+    else:
+        onnx_path = config.work_dir / "onnx" / f"{model_dir.name}.onnx"
+        _attempt(log, "convert with tf2onnx", lambda: convert_with_tf2onnx(model_dir, onnx_path))
+        results.onnx_source = "tf2onnx in the benchmark (the engine left no .onnx file)"
+
+    space = Workspace(
+        root=config.work_dir,
+        photos_dir=photos_dir,
+        savedmodel_dir=model_dir,
+        onnx_path=onnx_path,
+        count=config.count,
+        batch_size=config.batch_size,
+        rounds=config.rounds,
+        threads=threads,
+    )
+    space.save()
+    _attempt(
+        log,
+        "pre-build tensors",
+        lambda: np.save(space.tensors_path, photo_tensors(photos[: config.count])),
+    )
+
+    bf16_ok = results.machine.bf16
+    runtime_cases = [("onnxruntime_fp32", "ONNX Runtime"), ("openvino_f32", "OpenVINO")]
+    if bf16_ok:
+        runtime_cases.append(("openvino_bf16", "OpenVINO BF16"))
+    else:
+        results.bf16.refused = "the CPU lists neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo"
+    for case, name in runtime_cases:
+        results.runtimes.append(
+            _case(log, f"A: {name}", name, partial(cases.run_subprocess, space, case))
+        )
+    results.peer_loop = _case(
+        log,
+        "C: TensorFlow per-image loop",
+        "C",
+        partial(cases.run_subprocess, space, "tensorflow_loop"),
+    )
+    results.tf_batched = _case(
+        log,
+        "D: TensorFlow batched",
+        "D",
+        partial(cases.run_subprocess, space, "tensorflow_batched"),
+    )
+    per_core = "one process pinned to one core"
+    results.preprocess_engine = _case(
+        log,
+        "E: engine decode+resize",
+        "E",
+        partial(_preprocess, photos_dir, config.count, "engine"),
+    )
+    results.preprocess_tf = _case(
+        log,
+        "E: TensorFlow decode+resize",
+        "E (TensorFlow ops)",
+        partial(_preprocess, photos_dir, config.count, "tensorflow"),
+    )
+    for result in (results.preprocess_engine, results.preprocess_tf):
+        result.settings = per_core
+
+    if lake is not None:
+        results.engine_n, results.engine_error = _attempt(
+            log, f"B at {config.count}", lambda: run_engine(lake.home, config.count, warmup)
+        )
+        results.engine_10n, error = _attempt(
+            log, f"B at {total}", lambda: run_engine(lake.home, total, warmup)
+        )
+        results.engine_error = results.engine_error or error
+        if bf16_ok:
+            results.engine_bf16, results.bf16.error = _attempt(
+                log,
+                f"B in BF16 at {config.count}",
+                lambda: run_engine(
+                    lake.home, config.count, warmup, env={"SQLRUNNER_PRECISION": "bf16"}
+                ),
+            )
+        if config.profile:
+            results.profile, results.profile_error = _attempt(
+                log,
+                "profile B",
+                lambda: profile_engine(lake.home, config.count, warmup, config.work_dir),
+            )
+    _compare_bf16(results, space)
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def _compare_bf16(results: BenchResults, space: Workspace) -> None:
+    bf16 = results.bf16
+    by_name = {r.name: r for r in results.runtimes if r.throughput}
+    fp32, low = by_name.get("OpenVINO"), by_name.get("OpenVINO BF16")
+    if fp32 and low and fp32.throughput and low.throughput:
+        bf16.runtime_speedup = low.throughput.per_second / fp32.throughput.per_second
+    fp32_path, bf16_path = space.probs_path("openvino_f32"), space.probs_path("openvino_bf16")
+    if fp32_path.is_file() and bf16_path.is_file():
+        a, b = np.load(fp32_path), np.load(bf16_path)
+        bf16.top1_agreement = float(np.mean(a.argmax(1) == b.argmax(1)))
+        bf16.max_prob_diff = float(np.abs(a - b).max())
+        bf16.distinct_top1 = len(set(a.argmax(1).tolist()))
+    if results.engine_bf16 and results.engine_n:
+        bf16.engine_speedup = results.engine_bf16.per_second / results.engine_n.per_second
+        same = np.asarray(results.engine_bf16.top1) == np.asarray(results.engine_n.top1)
+        bf16.engine_top1_agreement = float(np.mean(same)) if len(same) else None

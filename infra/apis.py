@@ -1,0 +1,39 @@
+"""The Google Cloud APIs the stack needs, enabled on the project."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.config import StackConfig
+
+SERVICES = (
+    "bigquery.googleapis.com",
+    "bigqueryconnection.googleapis.com",
+    "bigqueryreservation.googleapis.com",
+    "storage.googleapis.com",
+)
+
+
+class ProjectApis(pulumi.ComponentResource):
+    """Enables each API once; `services` is what every other resource depends on."""
+
+    services: list[gcp.projects.Service]
+
+    def __init__(
+        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("resnet-inference:infra:ProjectApis", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.services = [
+            gcp.projects.Service(
+                service.split(".")[0],
+                project=config.project,
+                service=service,
+                # Other workloads in the project may use these APIs: leave them on at destroy.
+                disable_on_destroy=False,
+                opts=child,
+            )
+            for service in SERVICES
+        ]
+        self.register_outputs({})

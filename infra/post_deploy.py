@@ -1,0 +1,159 @@
+"""The post-deploy step as a Pulumi dynamic resource: CREATE MODEL and ML.PREDICT after `up`.
+
+Its inputs are the rendered `sql/` templates, the model files' SHA-256 and the dataset's
+creation time, so Pulumi runs it (create) once every resource it depends on exists, runs it
+again (update) only when a model file or a rendered template changes, never on `preview`,
+and on `destroy` drops the model and the tables it wrote. The logic is in
+`sqlrunner.post_deploy`; this module only adapts it to Pulumi.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+
+from infra.config import StackConfig
+from infra.stack import StackResources
+
+PROP_KEYS = (
+    "stack",
+    "project",
+    "location",
+    "predictions_table_id",
+    "labels_table_id",
+    "templates",
+    "cleanup",
+    "model_files",
+    "epoch",
+)
+RESULT_KEYS = ("fingerprint", "predictions_rows")
+# Outputs the SQL is rendered from (docs/contracts.md section 1).
+RENDER_KEYS = (
+    "project",
+    "location",
+    "model_files_uri",
+    "model_type",
+    "object_table_id",
+    "model_id",
+    "predictions_table_id",
+    "top_k",
+)
+
+
+def _inputs_only(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: props[key] for key in PROP_KEYS if key in props}
+
+
+class PostDeployProvider(pulumi.dynamic.ResourceProvider):
+    """Calls `sqlrunner.post_deploy` against BigQuery with the deployer's credentials."""
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        from sqlrunner import post_deploy
+
+        inputs = post_deploy.StepInputs.from_props(_inputs_only(props))
+        result = post_deploy.create(inputs, post_deploy.bigquery_executor(inputs))
+        return pulumi.dynamic.CreateResult(
+            id_=f"{inputs.stack}-post-deploy", outs={**props, **result.to_props()}
+        )
+
+    def diff(
+        self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
+    ) -> pulumi.dynamic.DiffResult:
+        from sqlrunner import post_deploy
+
+        news = post_deploy.StepInputs.from_props(_inputs_only(_news))
+        changed = post_deploy.has_changes(_olds.get("fingerprint"), news)
+        return pulumi.dynamic.DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+    def update(
+        self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
+    ) -> pulumi.dynamic.UpdateResult:
+        from sqlrunner import post_deploy
+
+        news = post_deploy.StepInputs.from_props(_inputs_only(_news))
+        result = post_deploy.create(news, post_deploy.bigquery_executor(news))
+        return pulumi.dynamic.UpdateResult(outs={**_news, **result.to_props()})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        from sqlrunner import post_deploy
+
+        inputs = post_deploy.StepInputs.from_props(_inputs_only(_props))
+        post_deploy.delete(inputs, post_deploy.bigquery_executor(inputs))
+
+
+class PostDeployStep(pulumi.dynamic.Resource):
+    """Runs sql/labels.sql, sql/create_model.sql and sql/predict.sql; exports what it wrote."""
+
+    predictions_table_id: pulumi.Output[str]
+    labels_table_id: pulumi.Output[str]
+    predictions_rows: pulumi.Output[int]
+    fingerprint: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        props: Mapping[str, pulumi.Input[Any]],
+        *,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> None:
+        super().__init__(
+            PostDeployProvider(),
+            name,
+            {**props, **dict.fromkeys(RESULT_KEYS)},
+            pulumi.ResourceOptions(depends_on=list(depends_on)),
+        )
+
+
+def model_file_hashes(model_dir: Path, files: Sequence[str]) -> dict[str, str]:
+    """SHA-256 of each model file, keyed by its path relative to the model directory."""
+    return {
+        relative: hashlib.sha256((model_dir / relative).read_bytes()).hexdigest()
+        for relative in files
+    }
+
+
+def _prop(key: str, props: dict[str, Any]) -> Any:
+    return props[key]
+
+
+def _step_props(stack: str, values: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any]:
+    from sqlrunner.post_deploy import StepInputs
+
+    epoch = str(values.pop("epoch", "") or "")
+    return StepInputs.render(stack, values, hashes, epoch=epoch).to_props()
+
+
+def post_deploy_step(
+    config: StackConfig,
+    resources: StackResources,
+    outputs: Mapping[str, pulumi.Input[Any]],
+) -> PostDeployStep:
+    """The step, after every resource of `resources`, rendered from the stack's `outputs`."""
+    hashes = model_file_hashes(config.model_dir, config.model_files)
+    values = pulumi.Output.all(
+        epoch=resources.lake.dataset.creation_time,
+        **{key: outputs[key] for key in RENDER_KEYS},
+    )
+    rendered = values.apply(lambda v: _step_props(config.stack, dict(v), hashes))
+    props = {key: rendered.apply(partial(_prop, key)) for key in PROP_KEYS}
+    depends_on: list[pulumi.Resource] = [
+        resources.lake,
+        resources.model_files,
+        *resources.model_files.resources,
+        resources.lake.object_table,
+        resources.lake.bucket_reader,
+    ]
+    if resources.reservation is not None:
+        depends_on.append(resources.reservation)
+    return PostDeployStep("post-deploy", props, depends_on=depends_on)
+
+
+def post_deploy_outputs(step: PostDeployStep) -> dict[str, pulumi.Input[Any]]:
+    """The stack outputs the step adds (docs/contracts.md section 1)."""
+    return {"predictions_rows": step.predictions_rows}

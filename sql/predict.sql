@@ -1,0 +1,99 @@
+-- Classify every image of the object table with the model and keep the top-k labels.
+--
+-- Incremental: only objects that are new, or whose generation changed since they were
+-- predicted, go through ML.PREDICT; a rerun with nothing new runs no inference.
+-- Rendered with full_refresh (`run --full-refresh`), it rebuilds the whole table.
+
+CREATE TABLE IF NOT EXISTS ${predictions_table_id} (
+  uri STRING NOT NULL,
+  generation INT64,
+  content_type STRING,
+  size INT64,
+  skip_reason STRING,
+  top_labels ARRAY<STRUCT<`rank` INT64, class_index INT64, label STRING, score FLOAT64>>,
+  top1_label STRING,
+  top1_score FLOAT64,
+  model_id STRING,
+  predicted_at TIMESTAMP
+);
+
+-- Forget rows whose object is gone or was overwritten (or all rows on a full refresh);
+-- the INSERT below predicts every object that has no row.
+DELETE FROM ${predictions_table_id} AS p
+WHERE ${full_refresh}
+  OR NOT EXISTS (
+    SELECT 1
+    FROM ${object_table_id} AS o
+    WHERE o.uri = p.uri AND o.generation = p.generation
+  );
+
+INSERT INTO ${predictions_table_id}
+  (uri, generation, content_type, size, skip_reason, top_labels, top1_label, top1_score,
+   model_id, predicted_at)
+WITH
+  scores AS (
+    SELECT uri, generation, content_type, size, activation_49
+    FROM ML.PREDICT(
+      MODEL ${model_id},
+      (
+        -- Only what BigQuery can decode: JPEG, PNG or BMP, at most 10 MB.
+        SELECT
+          uri, generation, content_type, size,
+          ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1
+        FROM ${object_table_id}
+        WHERE content_type IN ('image/jpeg', 'image/png', 'image/bmp')
+          AND size <= ${max_image_bytes}
+          AND uri NOT IN (SELECT uri FROM ${predictions_table_id})
+      )
+    )
+  ),
+  ranked AS (
+    SELECT
+      s.uri,
+      class_index,
+      score,
+      ROW_NUMBER() OVER (PARTITION BY s.uri ORDER BY score DESC, class_index) AS class_rank
+    FROM scores AS s, UNNEST(s.activation_49) AS score WITH OFFSET AS class_index
+  ),
+  top_k AS (
+    SELECT
+      r.uri,
+      ARRAY_AGG(
+        STRUCT(r.class_rank AS `rank`, r.class_index AS class_index, l.label AS label,
+               r.score AS score)
+        ORDER BY r.class_rank
+      ) AS top_labels,
+      MAX(IF(r.class_rank = 1, l.label, NULL)) AS top1_label,
+      MAX(IF(r.class_rank = 1, r.score, NULL)) AS top1_score
+    FROM ranked AS r
+    LEFT JOIN ${labels_table_id} AS l ON l.class_index = r.class_index
+    WHERE r.class_rank <= ${top_k}
+    GROUP BY r.uri
+  )
+SELECT
+  s.uri, s.generation, s.content_type, s.size,
+  CAST(NULL AS STRING) AS skip_reason,
+  t.top_labels, t.top1_label, t.top1_score,
+  ${model_id_value} AS model_id,
+  CURRENT_TIMESTAMP() AS predicted_at
+FROM scores AS s
+JOIN top_k AS t ON t.uri = s.uri
+UNION ALL
+-- Objects BigQuery cannot decode get a row saying why, so they are not retried every run.
+SELECT
+  uri, generation, content_type, size,
+  IF(
+    content_type IS NULL OR content_type NOT IN ('image/jpeg', 'image/png', 'image/bmp'),
+    CONCAT('unsupported content type ', IFNULL(content_type, 'unknown')),
+    'larger than 10 MB'
+  ) AS skip_reason,
+  ARRAY<STRUCT<`rank` INT64, class_index INT64, label STRING, score FLOAT64>>[] AS top_labels,
+  CAST(NULL AS STRING) AS top1_label,
+  CAST(NULL AS FLOAT64) AS top1_score,
+  ${model_id_value} AS model_id,
+  CURRENT_TIMESTAMP() AS predicted_at
+FROM ${object_table_id}
+WHERE (content_type IS NULL
+       OR content_type NOT IN ('image/jpeg', 'image/png', 'image/bmp')
+       OR size > ${max_image_bytes})
+  AND uri NOT IN (SELECT uri FROM ${predictions_table_id});

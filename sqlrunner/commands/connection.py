@@ -1,0 +1,44 @@
+"""`python -m sqlrunner connection create|delete|list [NAME] [--home DIR]`.
+
+BigQuery creates connections outside SQL (console, bq, Pulumi); the local lake keeps a
+registry of them so that CREATE EXTERNAL TABLE ... WITH CONNECTION can refuse unknown ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.outputs_file import lake_home
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "connection",
+        help="manage the local lake's connections (us.lake-connection)",
+        description="Create, delete or list the connections object tables may use locally.",
+    )
+    parser.add_argument("action", choices=("create", "delete", "list"))
+    parser.add_argument("name", nargs="?", help="LOCATION.CONNECTION_ID, e.g. us.lake-connection")
+    parser.add_argument(
+        "--home", default=None, help="local lake directory (default $SQLRUNNER_HOME or .lake)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlrunner.local.engine import LocalEngine
+
+    if args.action != "list" and not args.name:
+        raise SqlRunnerError(f"connection {args.action} needs a name, e.g. us.lake-connection")
+    with LocalEngine(lake_home(args.home)) as engine:
+        if args.action == "create":
+            print(f"connection {engine.create_connection(args.name)} ready")
+        elif args.action == "delete":
+            engine.drop_connection(args.name)
+            print(f"connection {args.name} deleted")
+        else:
+            for name in engine.connections():
+                print(name)
+    return 0

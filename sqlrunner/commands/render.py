@@ -1,0 +1,31 @@
+"""`python -m sqlrunner render FILE [--outputs outputs.json]`: print a template filled in."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlrunner.outputs_file import add_outputs_arguments, outputs_from_args
+from sqlrunner.templates import RenderOptions, render_file
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "render",
+        help="print a sql/ template filled from stack outputs",
+        description="Print the SQL of a template with every placeholder filled from the stack "
+        "outputs, identifiers validated and back-quoted.",
+    )
+    parser.add_argument("file", help="template file (a name in sql/, or a path)")
+    add_outputs_arguments(parser)
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="render predict.sql as a full rebuild"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    outputs = outputs_from_args(args)
+    rendered = render_file(args.file, outputs, RenderOptions(full_refresh=args.full_refresh))
+    print(rendered.sql, end="" if rendered.sql.endswith("\n") else "\n")
+    return 0

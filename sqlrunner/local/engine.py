@@ -1,0 +1,245 @@
+"""LocalEngine: runs BigQuery SQL scripts on the local lake, one transaction per statement.
+
+The lake is a directory (HOME): objects under HOME/gcs, datasets, tables and the
+catalog in HOME/warehouse.duckdb, converted models under HOME/models. Each statement
+runs in its own DuckDB transaction, so a failed one leaves the lake as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local.catalog import Catalog
+from sqlrunner.local.ddl import (
+    DdlContext,
+    create_external_table,
+    create_model,
+    create_schema,
+    drop_model,
+    drop_object_table,
+    drop_schema,
+)
+from sqlrunner.local.names import TableName, connection_name
+from sqlrunner.local.relations import Bindings, QueryContext, bind_relations
+from sqlrunner.local.statements import Statement, split_script
+from sqlrunner.local.storage import ObjectStore, open_store, use_gcs_requested
+from sqlrunner.local.transpile import strip_project, to_duckdb
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+# Statements handed to DuckDB after transpiling; anything else is refused by name.
+_TRANSPILED = (
+    exp.Query,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.TruncateTable,
+    exp.Alter,
+)
+
+
+@dataclass(frozen=True)
+class StatementSummary:
+    index: int
+    kind: str  # "CREATE SCHEMA", "CREATE EXTERNAL TABLE", "CREATE MODEL", "SELECT", "INSERT", ...
+    rows: int | None  # rows returned (queries) or affected (DML); None for DDL
+
+
+@dataclass
+class ExecuteResult:
+    table: pa.Table | None = None
+    statements: list[StatementSummary] = field(default_factory=list)
+
+
+class LocalEngine:
+    def __init__(self, home: Path, use_gcs: bool = False, *, progress: bool = True) -> None:
+        import duckdb
+
+        self.home = Path(home)
+        self.use_gcs = use_gcs_requested(use_gcs)
+        self.progress = progress
+        (self.home / "gcs").mkdir(parents=True, exist_ok=True)
+        try:
+            self.con: duckdb.DuckDBPyConnection = duckdb.connect(
+                str(self.home / WAREHOUSE_FILE),
+                config={"autoinstall_known_extensions": False, "TimeZone": "UTC"},
+            )
+        except duckdb.IOException as exc:
+            raise SqlRunnerError(
+                f"cannot open the lake at {self.home}: {' '.join(str(exc).split())}"
+            ) from exc
+        self.catalog = Catalog(self.con)
+        self.catalog.ensure()
+        self._store: ObjectStore | None = None
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            self._store = open_store(self.home, self.use_gcs)
+        return self._store
+
+    # connections: BigQuery creates them outside SQL, so the lake keeps a registry
+
+    def create_connection(self, name: str) -> str:
+        normalized = connection_name(name)
+        self.catalog.add_connection(normalized)
+        return normalized
+
+    def drop_connection(self, name: str) -> None:
+        normalized = connection_name(name)
+        if not self.catalog.drop_connection(normalized):
+            raise SqlRunnerError(f"connection {normalized} not found")
+
+    def connections(self) -> list[str]:
+        return self.catalog.connections()
+
+    # statements
+
+    def execute(self, sql: str) -> ExecuteResult:
+        result = ExecuteResult()
+        for statement in split_script(sql):
+            table, summary = self._run(statement)
+            result.statements.append(summary)
+            if table is not None:
+                result.table = table
+        return result
+
+    def _run(self, statement: Statement) -> tuple[pa.Table | None, StatementSummary]:
+        import duckdb
+
+        bindings = Bindings(self.con)
+        query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
+        self.con.begin()
+        try:
+            table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
+            self.con.commit()
+        except BaseException as exc:
+            self._rollback()
+            trapped = query_ctx.trap.error
+            if isinstance(exc, SqlRunnerError):
+                raise SqlRunnerError(f"{statement.label}: {exc}") from exc
+            if isinstance(trapped, SqlRunnerError):
+                raise SqlRunnerError(f"{statement.label}: {trapped}") from trapped
+            if isinstance(exc, duckdb.Error):
+                raise SqlRunnerError(f"{statement.label}: {_clean(exc)}") from exc
+            raise
+        finally:
+            bindings.close()
+        return table, StatementSummary(statement.index, _kind(statement.tree), rows)
+
+    def _rollback(self) -> None:
+        import duckdb
+
+        # Nothing to undo when DuckDB already ended the transaction itself.
+        with contextlib.suppress(duckdb.Error):
+            self.con.rollback()
+
+    def _dispatch(
+        self, tree: exp.Expr, bindings: Bindings, query_ctx: QueryContext
+    ) -> tuple[pa.Table | None, int | None]:
+        ddl = DdlContext(self.con, self.catalog, self.store, self.home)
+        if isinstance(tree, exp.Create):
+            kind = str(tree.args.get("kind") or "").upper()
+            if kind == "SCHEMA":
+                create_schema(ddl, tree)
+                return None, None
+            if kind == "MODEL":
+                create_model(ddl, tree)
+                return None, None
+            if _is_external(tree):
+                create_external_table(ddl, tree)
+                return None, None
+            if kind in ("TABLE", "VIEW"):
+                self._check_relation_name(tree)
+        if isinstance(tree, exp.Drop):
+            kind = str(tree.args.get("kind") or "").upper()
+            if kind == "SCHEMA":
+                drop_schema(ddl, tree)
+                return None, None
+            if kind == "MODEL":
+                drop_model(ddl, tree)
+                return None, None
+            if kind == "TABLE" and isinstance(tree.this, exp.Table) and tree.this.db:
+                name = TableName(tree.this.db, tree.this.name)
+                if self.catalog.object_table(name) is not None:
+                    drop_object_table(ddl, name)
+                    return None, None
+        if not isinstance(tree, _TRANSPILED):
+            raise SqlRunnerError(f"{_kind(tree)} statements are not supported by the local engine")
+        return self._transpiled(tree, bindings, query_ctx)
+
+    def _check_relation_name(self, create: exp.Create) -> None:
+        target = create.this.this if isinstance(create.this, exp.Schema) else create.this
+        if not isinstance(target, exp.Table) or not target.db:
+            return
+        name = TableName(target.db, target.name)
+        if self.catalog.object_table(name) is None:
+            return
+        if not create.args.get("replace"):
+            if create.args.get("exists"):
+                return
+            raise SqlRunnerError(f"object table {name} already exists")
+        self.catalog.drop_object_table(name)
+
+    def _transpiled(
+        self, tree: exp.Expr, bindings: Bindings, query_ctx: QueryContext
+    ) -> tuple[pa.Table | None, int | None]:
+        strip_project(tree)
+        bind_relations(tree, query_ctx, bindings)
+        sql = to_duckdb(tree)
+        if isinstance(tree, exp.Query):
+            table = self.con.sql(sql).to_arrow_table()
+            return table, table.num_rows
+        cursor = self.con.execute(sql)
+        rows = cursor.fetchall() if cursor.description else []
+        affected = rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else None
+        return None, affected if isinstance(affected, int) else None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _is_external(create: exp.Create) -> bool:
+    properties = create.args.get("properties")
+    found = properties.expressions if properties is not None else []
+    return any(isinstance(prop, exp.ExternalProperty) for prop in found)
+
+
+def _kind(tree: exp.Expr) -> str:
+    if isinstance(tree, exp.Create | exp.Drop):
+        kind = str(tree.args.get("kind") or "").upper()
+        verb = "CREATE" if isinstance(tree, exp.Create) else "DROP"
+        external = " EXTERNAL" if isinstance(tree, exp.Create) and _is_external(tree) else ""
+        return f"{verb}{external} {kind}".strip()
+    if isinstance(tree, exp.Command):
+        return str(tree.this).upper()
+    return tree.key.upper()
+
+
+def _clean(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

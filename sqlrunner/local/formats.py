@@ -1,0 +1,110 @@
+"""Query results as text: an aligned table for people, JSON and CSV for tools.
+
+JSON is one array of objects: arrays as lists, structs as objects, BYTES as base64,
+TIMESTAMP/DATE as ISO 8601, NaN and infinities as null. CSV writes nested values as
+that same JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+FORMATS = ("table", "json", "csv")
+_CELL_CHARS = 60
+_LIST_PREVIEW = 4
+
+
+def to_jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        # Arrow maps come back as lists of (key, value) pairs.
+        return [to_jsonable(v) for v in value]
+    return str(value)
+
+
+def rows(table: pa.Table) -> list[dict[str, Any]]:
+    return [{k: to_jsonable(v) for k, v in row.items()} for row in table.to_pylist()]
+
+
+def format_json(table: pa.Table | None) -> str:
+    return json.dumps(rows(table) if table is not None else [], allow_nan=False, indent=None)
+
+
+def format_csv(table: pa.Table | None) -> str:
+    if table is None:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.column_names)
+    for row in rows(table):
+        writer.writerow(_csv_cell(v) for v in row.values())
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def format_table(table: pa.Table | None) -> str:
+    if table is None:
+        return ""
+    header = table.column_names
+    body = [[_table_cell(v) for v in row.values()] for row in rows(table)]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines.extend(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body
+    )
+    lines.append(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _table_cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, list) and len(value) > _LIST_PREVIEW:
+        shown = ", ".join(json.dumps(v) for v in value[:_LIST_PREVIEW])
+        text = f"[{shown}, ... {len(value)} values]"
+    elif isinstance(value, dict | list):
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 3] + "..."
+
+
+def render(table: pa.Table | None, fmt: str) -> str:
+    if fmt == "json":
+        return format_json(table)
+    if fmt == "csv":
+        return format_csv(table)
+    return format_table(table)

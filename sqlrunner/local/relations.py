@@ -1,0 +1,254 @@
+"""What DuckDB cannot scan itself, bound as Arrow readers for one statement.
+
+Object-table references become readers listed from the store; `ML.PREDICT(...)` calls
+become the predictor's output stream, fed by the input query run on its own cursor.
+The statement's tree is rewritten to read those registered names instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local.catalog import Catalog
+from sqlrunner.local.names import TableName
+from sqlrunner.local.objects import DATA_COLUMN, object_table_reader
+from sqlrunner.local.predict_sql import outer_needs_column, plan_input
+from sqlrunner.local.storage import ObjectStore
+from sqlrunner.local.transpile import rewrite_image_functions, to_duckdb
+
+if TYPE_CHECKING:
+    import duckdb
+
+_names = itertools.count(1)
+PREDICT_BATCH_ROWS = 256
+DML_TARGETS = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
+
+
+@dataclass
+class ErrorTrap:
+    """Keeps the first exception raised inside a reader DuckDB pulls from.
+
+    DuckDB turns a Python exception in an Arrow scan into its own error text; the
+    trapped SqlRunnerError keeps the message that names the object or model.
+    """
+
+    error: BaseException | None = None
+
+    def wrap(self, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            except BaseException as exc:
+                if self.error is None:
+                    self.error = exc
+                raise
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+@dataclass
+class QueryContext:
+    catalog: Catalog
+    store: ObjectStore
+    home: Path
+    progress: bool
+    trap: ErrorTrap = field(default_factory=ErrorTrap)
+    _image_functions: set[int] = field(default_factory=set)
+
+    def ensure_image_functions(self, con: duckdb.DuckDBPyConnection) -> None:
+        if id(con) in self._image_functions:
+            return
+        from sqlrunner.local.images import register_image_functions
+
+        register_image_functions(con)
+        self._image_functions.add(id(con))
+
+    def model(self, name: TableName) -> Any:
+        from sqlrunner.local.models import ModelRecord
+
+        text = self.catalog.model_json(name)
+        if text is None:
+            raise SqlRunnerError(f"model {name} not found")
+        return ModelRecord.from_json(text)
+
+
+class Bindings:
+    """Names registered on one connection for one statement; `close` undoes all of it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._names: list[str] = []
+        self._readers: list[pa.RecordBatchReader] = []
+        self._children: list[Bindings] = []
+
+    def register(self, prefix: str, reader: pa.RecordBatchReader) -> str:
+        name = f"__sqlrunner_{prefix}_{next(_names)}"
+        self.con.register(name, reader)
+        self._names.append(name)
+        self._readers.append(reader)
+        return name
+
+    def child(self) -> Bindings:
+        bindings = Bindings(self.con.cursor())
+        self._children.append(bindings)
+        return bindings
+
+    def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        for child in self._children:
+            child.close()
+            child.con.close()
+        for name in self._names:
+            # duckdb may refuse while a failed result is still pending; the name dies with it.
+            with contextlib.suppress(Exception):
+                self.con.unregister(name)
+
+
+def bind_relations(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -> None:
+    """Rewrites `tree` in place so DuckDB can run it on `bindings.con`."""
+    for predict in _outermost(tree, exp.Predict):
+        _bind_predict(tree, predict, ctx, bindings)
+    _bind_object_tables(tree, ctx, bindings)
+    if rewrite_image_functions(tree):
+        ctx.ensure_image_functions(bindings.con)
+
+
+def _outermost(tree: exp.Expr, kind: type[exp.Expr]) -> list[Any]:
+    found = [node for node in tree.find_all(kind)]
+    return [node for node in found if not any(node is not o and _inside(node, o) for o in found)]
+
+
+def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _bind_predict(
+    tree: exp.Expr, predict: exp.Predict, ctx: QueryContext, bindings: Bindings
+) -> None:
+    from sqlrunner.local.models import load_model
+    from sqlrunner.local.predict import FusedImageFeature, predict_stream
+
+    model_ref = predict.this
+    if not isinstance(model_ref, exp.Table) or not model_ref.db:
+        raise SqlRunnerError("ML.PREDICT needs MODEL dataset.model as its first argument")
+    record = ctx.model(TableName(model_ref.db, model_ref.name))
+    features = [spec.name for spec in record.features]
+    plan = plan_input(predict, features, outer_needs_column(tree, predict))
+
+    child = bindings.child()
+    bind_relations(plan.query, ctx, child)
+    sql = to_duckdb(plan.query)
+    try:
+        source = child.con.sql(sql).to_arrow_reader(PREDICT_BATCH_ROWS)
+    except Exception as exc:
+        raise SqlRunnerError(f"ML.PREDICT input query failed: {_duckdb_message(exc)}") from exc
+    fused = {
+        feature: FusedImageFeature(
+            source_column=p.source_column,
+            uri_column=p.uri_column,
+            resize=p.resize,
+            emit=p.emit,
+        )
+        for feature, p in plan.fused.items()
+    }
+    output = predict_stream(
+        load_model(record, ctx.home), ctx.trap.wrap(source), fused, progress=ctx.progress
+    )
+    name = bindings.register("predict", ctx.trap.wrap(output))
+
+    wrapper = predict.parent
+    alias = wrapper.args.get("alias") if isinstance(wrapper, exp.Table) else None
+    replacement: exp.Expr
+    if plan.hidden:
+        star = exp.Star(except_=[exp.column(column, quoted=True) for column in plan.hidden])
+        replacement = exp.Subquery(
+            this=exp.select(star).from_(name),
+            alias=alias.copy() if alias else exp.TableAlias(this=exp.to_identifier("predictions")),
+        )
+    else:
+        replacement = exp.Table(this=exp.to_identifier(name), alias=alias.copy() if alias else None)
+    (wrapper if isinstance(wrapper, exp.Table) else predict).replace(replacement)
+
+
+def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -> None:
+    with_data = any(column.name.lower() == DATA_COLUMN for column in tree.find_all(exp.Column))
+    for table in list(tree.find_all(exp.Table)):
+        if not table.db or not isinstance(table.this, exp.Identifier):
+            continue
+        name = TableName(table.db, table.name)
+        definition = ctx.catalog.object_table(name)
+        if definition is None:
+            continue
+        if _is_write_target(table):
+            raise SqlRunnerError(f"object table {name} is read-only")
+        if not ctx.catalog.has_connection(definition.connection):
+            raise SqlRunnerError(
+                f"connection {definition.connection} of object table {name} not found"
+            )
+        reader = object_table_reader(ctx.store, definition.uris, with_data=with_data)
+        bound = bindings.register("objects", ctx.trap.wrap(reader))
+        alias = table.alias or table.name
+        _unqualify_columns(tree, name)
+        replacement = exp.Table(
+            this=exp.to_identifier(bound),
+            alias=table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(alias)),
+        )
+        table.replace(replacement)
+        if with_data:
+            _hide_data_from_stars(replacement, alias)
+
+
+def _is_write_target(table: exp.Table) -> bool:
+    parent = table.parent
+    if isinstance(parent, exp.Schema):
+        parent = parent.parent
+    return isinstance(parent, DML_TARGETS) and table.arg_key in ("this", "expressions")
+
+
+def _unqualify_columns(tree: exp.Expr, name: TableName) -> None:
+    """`dataset.table.column` -> `table.column`, which the table's alias resolves."""
+    for column in tree.find_all(exp.Column):
+        if column.text("db") == name.dataset and column.table == name.name:
+            column.set("db", None)
+
+
+def _hide_data_from_stars(table: exp.Table, alias: str) -> None:
+    """`SELECT *` over an object table leaves out the `data` pseudocolumn, as BigQuery does."""
+    select = table.parent.parent if table.parent is not None else None
+    if not isinstance(select, exp.Select):
+        return
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            _add_except(projection, exp.column(DATA_COLUMN, table=alias))
+        elif (
+            isinstance(projection, exp.Column)
+            and isinstance(projection.this, exp.Star)
+            and projection.table == alias
+        ):
+            _add_except(projection.this, exp.column(DATA_COLUMN))
+
+
+def _add_except(star: exp.Star, column: exp.Column) -> None:
+    excepted = list(star.args.get("except_") or [])
+    if any(existing.name.lower() == DATA_COLUMN for existing in excepted):
+        return
+    star.set("except_", [*excepted, column])
+
+
+def _duckdb_message(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -1,0 +1,184 @@
+"""The inference runtimes a cached model artifact runs on, and the settings that pick one.
+
+Settings (environment variables):
+
+* `SQLRUNNER_RUNTIME` = `openvino` | `onnxruntime` | `tensorflow` | `litert`. ONNX
+  artifacts run on OpenVINO by default: on these 2-core AVX-512 machines ResNet-50 FP32
+  ran about 1.15x faster on OpenVINO than on ONNX Runtime (DESIGN.md, "Performance").
+  `tensorflow` runs a TENSORFLOW model's SavedModel itself, skipping the ONNX copy.
+* `SQLRUNNER_PRECISION` = `fp32` (default) | `bf16`. BF16 runs on OpenVINO only, with
+  INFERENCE_PRECISION_HINT=bf16, and is refused where the CPU has no AVX512-BF16/AMX.
+* `SQLRUNNER_THREADS`: inference threads, default every core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sqlrunner.errors import SqlRunnerError
+
+RUNTIME_ENV = "SQLRUNNER_RUNTIME"
+PRECISION_ENV = "SQLRUNNER_PRECISION"
+THREADS_ENV = "SQLRUNNER_THREADS"
+
+# Artifact formats a ModelRecord.runtime names, and the runtimes that can run each.
+FORMAT_RUNTIMES: dict[str, tuple[str, ...]] = {
+    "onnx": ("openvino", "onnxruntime"),
+    "tensorflow": ("tensorflow",),
+    "tflite": ("litert",),
+}
+ALL_RUNTIMES = ("openvino", "onnxruntime", "tensorflow", "litert")
+PRECISIONS = ("fp32", "bf16")
+
+Feeds = dict[str, np.ndarray]
+RunFn = Callable[[Feeds], Feeds]
+
+
+@dataclass(frozen=True)
+class RuntimeChoice:
+    runtime: str
+    precision: str
+
+
+def inference_threads() -> int:
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise SqlRunnerError(f"{THREADS_ENV} must be a positive integer, got {text!r}")
+        return int(text)
+    return os.cpu_count() or 1
+
+
+def choose_runtime(artifact_format: str, source_format: str) -> RuntimeChoice:
+    """The runtime for an artifact, from the settings; `source_format` allows `tensorflow`."""
+    precision = os.environ.get(PRECISION_ENV, "fp32").strip().lower() or "fp32"
+    if precision not in PRECISIONS:
+        raise SqlRunnerError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    asked = os.environ.get(RUNTIME_ENV, "").strip().lower()
+    if asked and asked not in ALL_RUNTIMES:
+        raise SqlRunnerError(f"{RUNTIME_ENV} must be one of {', '.join(ALL_RUNTIMES)}, got {asked!r}")
+    usable = FORMAT_RUNTIMES[artifact_format]
+    if asked == "tensorflow" and source_format == "tensorflow":
+        runtime = "tensorflow"
+    elif asked:
+        if asked not in usable:
+            raise SqlRunnerError(
+                f"{RUNTIME_ENV}={asked} cannot run this model ({artifact_format} artifact;"
+                f" use {' or '.join(usable)})"
+            )
+        runtime = asked
+    else:
+        runtime = usable[0]
+    if precision == "bf16" and runtime != "openvino":
+        raise SqlRunnerError(
+            f"{PRECISION_ENV}=bf16 runs on OpenVINO only; this model runs on {runtime}"
+            + (f" (set {RUNTIME_ENV}=openvino)" if "openvino" in usable else "")
+        )
+    return RuntimeChoice(runtime, precision)
+
+
+def open_runtime(choice: RuntimeChoice, path: Path) -> RunFn:
+    """A function running the artifact at `path` on a batch of named input arrays."""
+    openers: dict[str, Callable[[Path, str], RunFn]] = {
+        "openvino": _open_openvino,
+        "onnxruntime": _open_onnxruntime,
+        "tensorflow": _open_tensorflow,
+        "litert": _open_litert,
+    }
+    return openers[choice.runtime](path, choice.precision)
+
+
+def _open_onnxruntime(path: Path, precision: str) -> RunFn:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = inference_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [out.name for out in session.get_outputs()]
+
+    def run(feeds: Feeds) -> Feeds:
+        return dict(zip(names, session.run(names, feeds), strict=True))
+
+    return run
+
+
+def cpu_supports_bf16() -> bool:
+    import openvino as ov
+
+    capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "BF16" in [str(c).upper() for c in capabilities]
+
+
+def _open_openvino(path: Path, precision: str) -> RunFn:
+    import openvino as ov
+
+    if precision == "bf16" and not cpu_supports_bf16():
+        raise SqlRunnerError(
+            f"{PRECISION_ENV}=bf16 needs a CPU with AVX512-BF16 or AMX; OpenVINO finds no BF16"
+            " support on this one (unset it to run in FP32)"
+        )
+    core = ov.Core()
+    config: dict[str, Any] = {
+        # Explicit, since OpenVINO defaults to bf16 on AMX machines.
+        "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": inference_threads(),
+    }
+    compiled = core.compile_model(str(path), "CPU", config)
+    request = compiled.create_infer_request()
+    names = [out.get_any_name() for out in compiled.outputs]
+
+    def run(feeds: Feeds) -> Feeds:
+        results = request.infer(feeds)
+        return {name: np.array(results[out]) for name, out in zip(names, compiled.outputs, strict=True)}
+
+    return run
+
+
+def _open_tensorflow(path: Path, precision: str) -> RunFn:
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    signature = loaded.signatures["serving_default"]
+
+    def run(feeds: Feeds) -> Feeds:
+        outputs = signature(**{name: tf.constant(value) for name, value in feeds.items()})
+        return {name: tensor.numpy() for name, tensor in outputs.items()}
+
+    run.keepalive = loaded  # type: ignore[attr-defined]  # the signature needs its module alive
+    return run
+
+
+def _open_litert(path: Path, precision: str) -> RunFn:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as exc:
+        raise SqlRunnerError(
+            "TENSORFLOW_LITE models need the LiteRT runtime: pip install ai-edge-litert"
+        ) from exc
+    interpreter = Interpreter(model_path=str(path), num_threads=inference_threads())
+    inputs = {d["name"]: d for d in interpreter.get_input_details()}
+    outputs = interpreter.get_output_details()
+    batch_size: list[int] = [-1]
+
+    def run(feeds: Feeds) -> Feeds:
+        rows = next(iter(feeds.values())).shape[0]
+        if rows != batch_size[0]:
+            for name, value in feeds.items():
+                interpreter.resize_tensor_input(inputs[name]["index"], list(value.shape))
+            interpreter.allocate_tensors()
+            batch_size[0] = rows
+        for name, value in feeds.items():
+            interpreter.set_tensor(inputs[name]["index"], value)
+        interpreter.invoke()
+        return {d["name"]: np.array(interpreter.get_tensor(d["index"])) for d in outputs}
+
+    return run

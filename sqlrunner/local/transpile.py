@@ -1,0 +1,105 @@
+"""BigQuery parse trees to DuckDB SQL: the lake's name rules, the ML.* image UDFs, and refusals.
+
+Everything here is a small rewrite over the sqlglot tree; sqlglot itself then writes
+DuckDB SQL, raising on anything it knows it cannot express.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local.names import check_project
+from sqlrunner.local.objects import DATA_COLUMN, URI_COLUMN
+
+# BigQuery's image functions and the DuckDB UDFs (sqlrunner.local.images) that implement them.
+IMAGE_FUNCTIONS = {
+    "DECODE_IMAGE": "ml_decode_image",
+    "RESIZE_IMAGE": "ml_resize_image",
+    "CONVERT_COLOR_SPACE": "ml_convert_color_space",
+    "CONVERT_IMAGE_TYPE": "ml_convert_image_type",
+}
+
+
+def ml_function_name(node: exp.Expr) -> str | None:
+    """`DECODE_IMAGE` for the parse of `ML.DECODE_IMAGE(...)`, else None."""
+    if (
+        isinstance(node, exp.Dot)
+        and isinstance(node.this, exp.Identifier | exp.Column)
+        and node.this.name.upper() == "ML"
+        and isinstance(node.expression, exp.Func)
+    ):
+        inner = node.expression
+        return (inner.name if isinstance(inner, exp.Anonymous) else inner.sql_name()).upper()
+    return None
+
+
+def ml_call_args(node: exp.Expr) -> list[exp.Expr]:
+    assert isinstance(node, exp.Dot)
+    return list(node.expression.expressions)
+
+
+def strip_project(tree: exp.Expr) -> None:
+    """Drops the `local-lake` project from table and column names; any other project is refused."""
+    for table in tree.find_all(exp.Table):
+        if table.catalog:
+            check_project(table.catalog, f"table {table.sql('bigquery')}")
+            table.set("catalog", None)
+    for column in tree.find_all(exp.Column):
+        if column.args.get("catalog"):
+            check_project(column.text("catalog"), f"column {column.sql('bigquery')}")
+            column.set("catalog", None)
+
+
+def rewrite_image_functions(tree: exp.Expr) -> bool:
+    """ML.DECODE_IMAGE and friends -> the ml_* UDFs; True when any was found.
+
+    ML.DECODE_IMAGE(data) gets the sibling `uri` column as a second argument so decode
+    errors can name the object; NULL when the argument is not an object table's `data`.
+    """
+    found = False
+    for node in list(tree.find_all(exp.Dot)):
+        name = ml_function_name(node)
+        if name is None or name not in IMAGE_FUNCTIONS:
+            continue
+        args = ml_call_args(node)
+        if name == "DECODE_IMAGE":
+            if len(args) != 1:
+                raise SqlRunnerError(f"ML.DECODE_IMAGE takes one argument, got {len(args)}")
+            args.append(sibling_uri(args[0]) or exp.null())
+        node.replace(exp.Anonymous(this=IMAGE_FUNCTIONS[name], expressions=args))
+        found = True
+    return found
+
+
+def sibling_uri(argument: exp.Expr) -> exp.Column | None:
+    """`t.uri` for an argument `t.data` (or `uri` for `data`)."""
+    if isinstance(argument, exp.Column) and argument.name.lower() == DATA_COLUMN:
+        return exp.column(URI_COLUMN, table=argument.table or None)
+    return None
+
+
+def refuse_unsupported(tree: exp.Expr) -> None:
+    """ML.* / AI.* calls the engine has not rewritten are refused by name, never passed on."""
+    for node in tree.walk():
+        if isinstance(node, exp.Predict):
+            raise SqlRunnerError("ML.PREDICT is only supported in a FROM clause")
+        name = ml_function_name(node)
+        if name is not None:
+            raise SqlRunnerError(f"ML.{name} is not supported by the local engine")
+        if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+            written = node.sql("bigquery").upper()
+            if written.startswith(("ML.", "AI.")):
+                raise SqlRunnerError(
+                    f"{written.split('(')[0]} is not supported by the local engine"
+                )
+
+
+def to_duckdb(tree: exp.Expr) -> str:
+    refuse_unsupported(tree)
+    try:
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        reason = " ".join(str(exc).split())
+        raise SqlRunnerError(f"not supported by the local engine: {reason}") from exc

@@ -1,0 +1,32 @@
+"""Where the stack outputs come from: `--outputs FILE`, else the local lake's HOME/outputs.json."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sqlrunner.templates import load_outputs
+
+DEFAULT_HOME = Path(".lake")
+
+
+def lake_home(home: str | None) -> Path:
+    """--home, else $SQLRUNNER_HOME, else .lake/ (docs/contracts.md section 3)."""
+    return Path(home or os.environ.get("SQLRUNNER_HOME") or DEFAULT_HOME)
+
+
+def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        help="stack outputs JSON (`pulumi stack output --json`); default HOME/outputs.json",
+    )
+    parser.add_argument(
+        "--home", help="local lake directory (default $SQLRUNNER_HOME or .lake)", default=None
+    )
+
+
+def outputs_from_args(args: argparse.Namespace) -> dict[str, object]:
+    path: Path = args.outputs or lake_home(args.home) / "outputs.json"
+    return load_outputs(path)

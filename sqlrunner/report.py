@@ -1,0 +1,341 @@
+"""The predictions report: what it asks the predictions table, and the page it writes.
+
+The same BigQuery SQL runs on the local engine (`--local`) or on BigQuery (`--outputs`).
+Counts and the label chart come from aggregates over the whole table; only the image
+cards are capped, and the page says how many it shows out of how many.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.outputs import LOCAL_PROJECT, StackOutputs, read_local_outputs
+from sqlrunner.report_thumbnails import (
+    ObjectFetcher,
+    Thumbnail,
+    gcs_fetcher,
+    local_bucket_fetcher,
+    thumbnails_for,
+)
+
+QueryRunner = Callable[[str], list[dict[str, Any]]]
+"""Runs one BigQuery Standard SQL query and returns its rows as dicts."""
+
+DEFAULT_MAX_CARDS = 500
+CHART_LABELS = 10
+DEFAULT_LOCAL_TABLE = f"{LOCAL_PROJECT}.resnet_inference_test.predictions"
+REPORT_FILE_NAME = "report.html"
+
+_PROJECT_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ScoredLabel:
+    rank: int
+    class_index: int
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ImagePrediction:
+    """One row of the predictions table (docs/contracts.md section 2)."""
+
+    uri: str
+    content_type: str | None
+    size: int | None
+    skip_reason: str | None
+    top_labels: tuple[ScoredLabel, ...]
+    model_id: str | None
+    predicted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    model_id: str | None
+    images: int
+    first_predicted_at: datetime | None
+    last_predicted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PredictionsSummary:
+    images: int
+    labelled: int
+    skip_reasons: tuple[tuple[str, int], ...]
+    models: tuple[ModelRun, ...]
+    top1_counts: tuple[tuple[str, int], ...]
+    distinct_top1_labels: int
+
+    @property
+    def skipped(self) -> int:
+        return sum(count for _, count in self.skip_reasons)
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    table_id: str
+    source: str
+    summary: PredictionsSummary
+    cards: tuple[ImagePrediction, ...]
+    thumbnails: Mapping[str, Thumbnail]
+    generated_at: datetime
+    links: tuple[ReportLink, ...] = field(default=())
+
+    @property
+    def capped(self) -> bool:
+        return len(self.cards) < self.summary.images
+
+
+@dataclass(frozen=True)
+class ReportQueries:
+    """The BigQuery Standard SQL the report runs, for one predictions table."""
+
+    summary: str
+    skip_reasons: str
+    models: str
+    top1_counts: str
+    cards: str
+
+
+def quoted_table(table_id: str) -> str:
+    """`project.dataset.table` (or `dataset.table`) validated and back-quoted per part."""
+    parts = table_id.replace("`", "").split(".")
+    if len(parts) == 2:
+        parts = [LOCAL_PROJECT, *parts]
+    if len(parts) != 3:
+        raise SqlRunnerError(f"predictions table {table_id!r} is not project.dataset.table")
+    project, dataset, table = parts
+    if not _PROJECT_RE.fullmatch(project):
+        raise SqlRunnerError(f"predictions table: invalid project id {project!r}")
+    for kind, name in (("dataset", dataset), ("table", table)):
+        if not _NAME_RE.fullmatch(name):
+            raise SqlRunnerError(f"predictions table: invalid {kind} name {name!r}")
+    return f"`{project}`.`{dataset}`.`{table}`"
+
+
+def report_queries(table_id: str, max_cards: int = DEFAULT_MAX_CARDS) -> ReportQueries:
+    if max_cards < 0:
+        raise SqlRunnerError("--max-cards must be 0 or more")
+    table = quoted_table(table_id)
+    return ReportQueries(
+        summary=(
+            "SELECT COUNT(*) AS images, COUNTIF(skip_reason IS NULL) AS labelled, "
+            f"COUNT(DISTINCT top1_label) AS distinct_top1_labels FROM {table}"
+        ),
+        skip_reasons=(
+            f"SELECT skip_reason, COUNT(*) AS images FROM {table} "
+            "WHERE skip_reason IS NOT NULL GROUP BY skip_reason ORDER BY images DESC, skip_reason"
+        ),
+        models=(
+            "SELECT model_id, COUNT(*) AS images, MIN(predicted_at) AS first_predicted_at, "
+            f"MAX(predicted_at) AS last_predicted_at FROM {table} "
+            "GROUP BY model_id ORDER BY model_id"
+        ),
+        top1_counts=(
+            f"SELECT top1_label AS label, COUNT(*) AS images FROM {table} "
+            "WHERE top1_label IS NOT NULL GROUP BY top1_label "
+            f"ORDER BY images DESC, label LIMIT {CHART_LABELS}"
+        ),
+        cards=(
+            "SELECT uri, content_type, size, skip_reason, top_labels, model_id, predicted_at "
+            f"FROM {table} ORDER BY uri LIMIT {max_cards}"
+        ),
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise SqlRunnerError(f"predicted_at should be a TIMESTAMP, got {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _labels(value: Any) -> tuple[ScoredLabel, ...]:
+    labels = [
+        ScoredLabel(
+            rank=int(item["rank"]),
+            class_index=int(item["class_index"]),
+            label=str(item["label"]),
+            score=float(item["score"]),
+        )
+        for item in value or ()
+    ]
+    return tuple(sorted(labels, key=lambda label: label.rank))
+
+
+def image_prediction(row: Mapping[str, Any]) -> ImagePrediction:
+    return ImagePrediction(
+        uri=str(row["uri"]),
+        content_type=row.get("content_type"),
+        size=None if row.get("size") is None else int(row["size"]),
+        skip_reason=row.get("skip_reason"),
+        top_labels=_labels(row.get("top_labels")),
+        model_id=row.get("model_id"),
+        predicted_at=_timestamp(row.get("predicted_at")),
+    )
+
+
+def read_summary(run: QueryRunner, queries: ReportQueries) -> PredictionsSummary:
+    totals = run(queries.summary)[0]
+    return PredictionsSummary(
+        images=int(totals["images"] or 0),
+        labelled=int(totals["labelled"] or 0),
+        distinct_top1_labels=int(totals["distinct_top1_labels"] or 0),
+        skip_reasons=tuple(
+            (str(row["skip_reason"]), int(row["images"])) for row in run(queries.skip_reasons)
+        ),
+        models=tuple(
+            ModelRun(
+                model_id=row["model_id"],
+                images=int(row["images"]),
+                first_predicted_at=_timestamp(row["first_predicted_at"]),
+                last_predicted_at=_timestamp(row["last_predicted_at"]),
+            )
+            for row in run(queries.models)
+        ),
+        top1_counts=tuple(
+            (str(row["label"]), int(row["images"])) for row in run(queries.top1_counts)
+        ),
+    )
+
+
+def build_report(
+    run: QueryRunner,
+    table_id: str,
+    *,
+    source: str,
+    fetch: ObjectFetcher | None,
+    max_cards: int = DEFAULT_MAX_CARDS,
+    links: Sequence[ReportLink] = (),
+) -> ReportData:
+    """Query the predictions table and fetch thumbnails (none when `fetch` is None)."""
+    queries = report_queries(table_id, max_cards)
+    summary = read_summary(run, queries)
+    cards = tuple(image_prediction(row) for row in run(queries.cards))
+    thumbnails = thumbnails_for((card.uri for card in cards), fetch) if fetch else {}
+    return ReportData(
+        table_id=table_id,
+        source=source,
+        summary=summary,
+        cards=cards,
+        thumbnails=thumbnails,
+        generated_at=datetime.now(UTC),
+        links=tuple(links),
+    )
+
+
+def write_report_html(data: ReportData, out: Path) -> Path:
+    from sqlrunner.report_html import render_report
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(render_report(data), encoding="utf-8")
+    os.replace(partial, out)
+    return out
+
+
+def local_query_runner(engine: Any) -> QueryRunner:
+    """Queries through a `sqlrunner.local.engine.LocalEngine`."""
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        table = engine.execute(sql).table
+        if table is None:
+            raise SqlRunnerError(f"the local engine returned no rows for: {sql}")
+        rows: list[dict[str, Any]] = table.to_pylist()
+        return rows
+
+    return run
+
+
+def write_local_report(
+    home: Path,
+    out: Path | None = None,
+    *,
+    table_id: str | None = None,
+    max_cards: int = DEFAULT_MAX_CARDS,
+    thumbnails: bool = True,
+) -> tuple[Path, ReportData]:
+    """The report over the local lake in HOME; `make demo` calls this. Returns (path, data).
+
+    The table is `--table`, else HOME/outputs.json's `predictions_table_id`, else the
+    default dataset's `predictions`.
+    """
+    from sqlrunner.local.engine import LocalEngine
+
+    outputs = read_local_outputs(home)
+    table_id = table_id or (outputs.predictions_table_id if outputs else DEFAULT_LOCAL_TABLE)
+    with LocalEngine(home) as engine:
+        data = build_report(
+            local_query_runner(engine),
+            table_id,
+            source=f"local lake {home}",
+            fetch=local_bucket_fetcher(home) if thumbnails else None,
+            max_cards=max_cards,
+        )
+    return write_report_html(data, out or home / REPORT_FILE_NAME), data
+
+
+def bigquery_query_runner(project: str, location: str) -> QueryRunner:
+    """Queries as BigQuery jobs in `project`, with the user's application-default credentials."""
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+    from google.cloud import bigquery
+
+    try:
+        client = bigquery.Client(project=project, location=location)
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise SqlRunnerError(
+            "no Google Cloud credentials for BigQuery "
+            f"(run `gcloud auth application-default login`): {exc}"
+        ) from None
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        try:
+            return [dict(row.items()) for row in client.query(sql).result()]
+        except api_exceptions.GoogleAPICallError as exc:
+            raise SqlRunnerError(f"BigQuery: {exc.message}") from None
+
+    return run
+
+
+def stack_links(outputs: StackOutputs) -> tuple[ReportLink, ...]:
+    return (
+        ReportLink("Open in Looker Studio", outputs.looker_studio_url),
+        ReportLink("Predictions table in the BigQuery console", outputs.predictions_console_url),
+        ReportLink("Model in the BigQuery console", outputs.model_console_url),
+    )
+
+
+def write_bigquery_report(
+    outputs: StackOutputs,
+    out: Path,
+    *,
+    max_cards: int = DEFAULT_MAX_CARDS,
+    thumbnails: bool = True,
+) -> tuple[Path, ReportData]:
+    """The report over a deployed stack's predictions table; thumbnails from Cloud Storage."""
+    data = build_report(
+        bigquery_query_runner(outputs.project, outputs.location),
+        outputs.predictions_table_id,
+        source=f"BigQuery project {outputs.project}",
+        fetch=gcs_fetcher(outputs.project) if thumbnails else None,
+        max_cards=max_cards,
+        links=stack_links(outputs),
+    )
+    return write_report_html(data, out), data

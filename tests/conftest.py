@@ -1,0 +1,47 @@
+"""Shared pytest fixtures: the tiny model, the ResNet-50 stand-in and real sample photos.
+
+Other areas may add their own fixtures here with small edits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
+from sqlrunner.samples import copy_packaged_photos
+
+
+@pytest.fixture(scope="session")
+def tiny_savedmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny TF SavedModel with ResNet-50's exact signature.
+
+    serving_default: input `input_1` float32 [-1, 224, 224, 3] in [0, 1] ->
+    output `activation_49` float32 [-1, 1001] softmax. Builds in about a second.
+    """
+    return build_tiny_savedmodel(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def sample_images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of real photos from the scikit-image wheel: RGB JPEG, RGB and grayscale PNG.
+
+    chelsea.png, coffee.png, astronaut.png, motorcycle_left.png (RGB PNG), rocket.jpg,
+    hubble_deep_field.jpg (RGB JPEG) and camera.png (grayscale PNG).
+    """
+    dest = tmp_path_factory.mktemp("sample_images")
+    copy_packaged_photos(dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def standin_savedmodel(request: pytest.FixtureRequest) -> Path:
+    """The full ResNet-50 stand-in (untrained, real signature), built once and cached.
+
+    The cache lives in pytest's cache dir keyed by the stand-in's recipe, so later
+    sessions reuse it. Treat it as read-only: copy it before changing anything.
+    """
+    from sqlrunner.modelzoo.standin import cached_standin
+
+    return cached_standin(Path(request.config.cache.mkdir("sqlrunner-standin")))

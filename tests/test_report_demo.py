@@ -1,0 +1,81 @@
+"""The report over a real local run: `make demo`'s pipeline (sql/ on the local engine, the
+tiny model) followed by `report --local`, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from sqlrunner.modelzoo.marker import MARKER_FILE
+from tests.test_report_page import CHROMIUM, CardParser, chromium
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sqlrunner.local.engine") is None
+    or importlib.util.find_spec("sqlrunner.local.predict") is None
+    or importlib.util.find_spec("sqlrunner.demo") is None,
+    reason="the local engine's ML.PREDICT (sqlrunner.local.predict) or the demo is not built yet",
+)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sqlrunner.demo import DemoOptions, run_demo
+
+    # Without its marker the demo takes the tiny model (real signature) as the real one.
+    models_dir = tmp_path_factory.mktemp("models") / "resnet_50"
+    shutil.copytree(tiny_savedmodel, models_dir, ignore=shutil.ignore_patterns(MARKER_FILE))
+    home = tmp_path_factory.mktemp("demo") / "lake"
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
+    return home
+
+
+def predictions_in(home: Path) -> dict[str, list[str]]:
+    """uri -> top-5 label names, read from the predictions table by the engine itself."""
+    from sqlrunner.local.engine import LocalEngine
+    from sqlrunner.outputs import read_local_outputs
+
+    outputs = read_local_outputs(home)
+    assert outputs is not None
+    with LocalEngine(home) as engine:
+        table = engine.execute(
+            f"SELECT uri, top_labels FROM `{outputs.predictions_table_id}`"
+        ).table
+    assert table is not None
+    return {
+        row["uri"]: [item["label"] for item in sorted(row["top_labels"], key=lambda i: i["rank"])]
+        for row in table.to_pylist()
+    }
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run does)")
+def test_report_of_a_demo_run_shows_every_predicted_image_in_chromium(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    from sqlrunner.report import write_local_report
+
+    path, data = write_local_report(demo_home, tmp_path / "report.html")
+    expected = predictions_in(demo_home)
+    assert len(expected) == data.summary.images == data.summary.labelled == 7
+    assert all(len(labels) == 5 for labels in expected.values())
+
+    dom, console = chromium(path, tmp_path / "profile", "--dump-dom")
+    assert console == []
+    parsed = CardParser()
+    parsed.feed(dom)
+    assert parsed.cards == expected
+    assert all(parsed.images.values()), "every demo photo has a thumbnail"
+    assert parsed.filter_count == "7 of 7 cards match"
+    _, console = chromium(
+        path,
+        tmp_path / "profile",
+        f"--screenshot={tmp_path / 'demo.png'}",
+        "--window-size=1280,1600",
+    )
+    assert console == []
+    assert (tmp_path / "demo.png").stat().st_size > 50_000
