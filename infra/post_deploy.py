@@ -10,16 +10,20 @@ and on `destroy` drops the model and the tables it wrote. The logic is in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
 
 from infra.config import StackConfig
 from infra.stack import StackResources
+from sqlrunner.errors import SqlRunnerError
+
+if TYPE_CHECKING:
+    from sqlrunner.post_deploy import Executor, StepInputs
 
 PROP_KEYS = (
     "stack",
@@ -51,13 +55,24 @@ def _inputs_only(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class PostDeployProvider(pulumi.dynamic.ResourceProvider):
-    """Calls `sqlrunner.post_deploy` against BigQuery with the deployer's credentials."""
+    """Calls `sqlrunner.post_deploy`, by default against BigQuery with the deployer's credentials.
+
+    `executor_for(inputs)` picks another executor (tests pass the local engine's).
+    """
+
+    def __init__(self, executor_for: Callable[[StepInputs], Executor] | None = None) -> None:
+        self.executor_for = executor_for
+
+    def _executor(self, inputs: StepInputs) -> Executor:
+        from sqlrunner.post_deploy import bigquery_executor
+
+        return (self.executor_for or bigquery_executor)(inputs)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         from sqlrunner import post_deploy
 
         inputs = post_deploy.StepInputs.from_props(_inputs_only(props))
-        result = post_deploy.create(inputs, post_deploy.bigquery_executor(inputs))
+        result = post_deploy.create(inputs, self._executor(inputs))
         return pulumi.dynamic.CreateResult(
             id_=f"{inputs.stack}-post-deploy", outs={**props, **result.to_props()}
         )
@@ -67,7 +82,11 @@ class PostDeployProvider(pulumi.dynamic.ResourceProvider):
     ) -> pulumi.dynamic.DiffResult:
         from sqlrunner import post_deploy
 
-        news = post_deploy.StepInputs.from_props(_inputs_only(_news))
+        try:
+            news = post_deploy.StepInputs.from_props(_inputs_only(_news))
+        except SqlRunnerError:
+            # During preview the rendered SQL may be unknown yet: assume it changes.
+            return pulumi.dynamic.DiffResult(changes=True, replaces=[])
         changed = post_deploy.has_changes(_olds.get("fingerprint"), news)
         return pulumi.dynamic.DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
@@ -77,14 +96,14 @@ class PostDeployProvider(pulumi.dynamic.ResourceProvider):
         from sqlrunner import post_deploy
 
         news = post_deploy.StepInputs.from_props(_inputs_only(_news))
-        result = post_deploy.create(news, post_deploy.bigquery_executor(news))
+        result = post_deploy.create(news, self._executor(news))
         return pulumi.dynamic.UpdateResult(outs={**_news, **result.to_props()})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         from sqlrunner import post_deploy
 
         inputs = post_deploy.StepInputs.from_props(_inputs_only(_props))
-        post_deploy.delete(inputs, post_deploy.bigquery_executor(inputs))
+        post_deploy.delete(inputs, self._executor(inputs))
 
 
 class PostDeployStep(pulumi.dynamic.Resource):

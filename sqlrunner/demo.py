@@ -23,6 +23,7 @@ from rich.table import Table
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.modelzoo.choose import ModelChoice, choose_model
 from sqlrunner.outputs import StackOutputs, local_stack_outputs, write_local_outputs
+from sqlrunner.report import write_local_report
 from sqlrunner.samples import (
     WALKTHROUGH_BUCKET,
     WALKTHROUGH_PREFIX,
@@ -128,6 +129,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
     result = DemoResult(samples, model, outputs, predictions, predict_seconds)
     _print_results(console, result)
     console.print(f"stack outputs of the local lake: {outputs_path}")
+    report_path, _ = write_local_report(home)
+    console.print(f"predictions report: {report_path}")
     return result
 
 
@@ -153,12 +156,8 @@ class _Steps:
 
 
 def _describe_model(console: Console, model: ModelChoice) -> None:
-    if model.trained:
-        console.print(f"      {model.description}")
-        return
-    if model.fallback_reason:
-        console.print(f"      real model not available: {model.fallback_reason}")
-    console.print(f"      [bold yellow]{model.description}[/bold yellow]")
+    style = "" if model.trained else "bold yellow"
+    console.print(f"      {model.description}", style=style)
 
 
 def _copy_model_files(source: Path, dest: Path) -> int:
@@ -219,14 +218,14 @@ def _print_results(console: Console, result: DemoResult) -> None:
     title = "Top labels"
     if not result.model.trained:
         title += " ([bold yellow]UNTRAINED stand-in: these labels mean nothing[/bold yellow])"
-    table = Table(title=title)
+    table = Table(title=title, show_lines=True)
     table.add_column("uri", overflow="fold")
-    table.add_column("top labels (score)")
+    table.add_column("top labels (score  label)", no_wrap=True)
     for prediction in result.predictions:
         if prediction.skip_reason:
             shown = f"[dim]skipped: {prediction.skip_reason}[/dim]"
         else:
-            shown = ", ".join(f"{label} ({score:.3f})" for label, score in prediction.top_labels)
+            shown = "\n".join(f"{score:.3f}  {label}" for label, score in prediction.top_labels)
         table.add_row(prediction.uri, shown)
     console.print(table)
     count = sum(1 for p in result.predictions if not p.skip_reason)

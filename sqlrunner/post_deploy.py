@@ -61,7 +61,11 @@ class StepInputs:
         epoch: str = "",
         options: RenderOptions | None = None,
     ) -> StepInputs:
-        """Render the pipeline and the cleanup from stack outputs (docs/contracts.md section 1)."""
+        """Render the pipeline and the cleanup from stack outputs (docs/contracts.md section 1).
+
+        The step runs only when a model file or a template changed, and then every stored
+        prediction is stale, so by default it renders predict.sql as a full refresh.
+        """
         for key in ("project", "location", "predictions_table_id"):
             if not isinstance(outputs.get(key), str):
                 raise SqlRunnerError(f"post-deploy step: stack output {key!r} is missing")
@@ -71,7 +75,7 @@ class StepInputs:
             location=str(outputs["location"]),
             predictions_table_id=str(outputs["predictions_table_id"]),
             labels_table_id=labels_table_id(outputs),
-            templates=tuple(render_pipeline(outputs, options)),
+            templates=tuple(render_pipeline(outputs, options or RenderOptions(full_refresh=True))),
             cleanup=render_file(SQL_DIR / CLEANUP, outputs),
             model_files=dict(model_files),
             epoch=epoch,

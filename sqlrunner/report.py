@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.outputs import LOCAL_PROJECT, StackOutputs, read_local_outputs
@@ -25,6 +25,9 @@ from sqlrunner.report_thumbnails import (
     thumbnails_for,
 )
 
+if TYPE_CHECKING:
+    from sqlrunner.local.engine import LocalEngine
+
 QueryRunner = Callable[[str], list[dict[str, Any]]]
 """Runs one BigQuery Standard SQL query and returns its rows as dicts."""
 
@@ -32,6 +35,7 @@ DEFAULT_MAX_CARDS = 500
 CHART_LABELS = 10
 DEFAULT_LOCAL_TABLE = f"{LOCAL_PROJECT}.resnet_inference_test.predictions"
 REPORT_FILE_NAME = "report.html"
+WAREHOUSE_FILE = "warehouse.duckdb"  # docs/contracts.md section 3
 
 _PROJECT_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -226,7 +230,10 @@ def build_report(
 ) -> ReportData:
     """Query the predictions table and fetch thumbnails (none when `fetch` is None)."""
     queries = report_queries(table_id, max_cards)
-    summary = read_summary(run, queries)
+    try:
+        summary = read_summary(run, queries)
+    except SqlRunnerError as exc:
+        raise SqlRunnerError(f"cannot read the predictions table {table_id}: {exc}") from exc
     cards = tuple(image_prediction(row) for row in run(queries.cards))
     thumbnails = thumbnails_for((card.uri for card in cards), fetch) if fetch else {}
     return ReportData(
@@ -250,8 +257,8 @@ def write_report_html(data: ReportData, out: Path) -> Path:
     return out
 
 
-def local_query_runner(engine: Any) -> QueryRunner:
-    """Queries through a `sqlrunner.local.engine.LocalEngine`."""
+def local_query_runner(engine: LocalEngine) -> QueryRunner:
+    """Queries through the local engine, which runs the BigQuery SQL on DuckDB."""
 
     def run(sql: str) -> list[dict[str, Any]]:
         table = engine.execute(sql).table
@@ -270,22 +277,31 @@ def write_local_report(
     table_id: str | None = None,
     max_cards: int = DEFAULT_MAX_CARDS,
     thumbnails: bool = True,
+    use_gcs: bool = False,
 ) -> tuple[Path, ReportData]:
     """The report over the local lake in HOME; `make demo` calls this. Returns (path, data).
 
-    The table is `--table`, else HOME/outputs.json's `predictions_table_id`, else the
-    default dataset's `predictions`.
+    The table is `table_id`, else HOME/outputs.json's `predictions_table_id`, else the
+    default dataset's `predictions`. Thumbnails come from wherever the engine reads
+    objects: HOME/gcs, or Cloud Storage with `use_gcs` or STORAGE_EMULATOR_HOST.
     """
     from sqlrunner.local.engine import LocalEngine
 
+    if not (home / WAREHOUSE_FILE).exists():
+        raise SqlRunnerError(
+            f"no local lake at {home} (no {WAREHOUSE_FILE}); `make demo` makes one"
+        )
     outputs = read_local_outputs(home)
     table_id = table_id or (outputs.predictions_table_id if outputs else DEFAULT_LOCAL_TABLE)
-    with LocalEngine(home) as engine:
+    with LocalEngine(home, use_gcs=use_gcs) as engine:
+        fetch: ObjectFetcher | None = None
+        if thumbnails:
+            fetch = gcs_fetcher(None) if engine.use_gcs else local_bucket_fetcher(home)
         data = build_report(
             local_query_runner(engine),
             table_id,
             source=f"local lake {home}",
-            fetch=local_bucket_fetcher(home) if thumbnails else None,
+            fetch=fetch,
             max_cards=max_cards,
         )
     return write_report_html(data, out or home / REPORT_FILE_NAME), data

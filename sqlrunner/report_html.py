@@ -30,7 +30,8 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .sub { color: var(--muted); margin: 0; word-break: break-all; }
 nav a { display: inline-block; margin: 10px 14px 0 0; color: var(--accent); }
-.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin-top: 20px; }
+.summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin-top: 20px; }
+@media (max-width: 640px) { .summary { grid-template-columns: repeat(2, 1fr); } }
 .stat { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .stat .value { display: block; font-size: 24px; font-weight: 600; }
 .stat .name { color: var(--muted); }

@@ -260,7 +260,9 @@ class FakeBigQueryServer:
     def __init__(self) -> None:
         self.fake = FakeBigQuery()
         self._server = _Server(self.fake)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def endpoint(self) -> str:

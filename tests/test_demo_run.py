@@ -84,7 +84,7 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
     for step in ("[1/6] sample images", "[2/6] model", "[6/6] results"):
         assert step in text
     assert "gs://cloud-samples-data/vision/chelsea.jpg" in text
-    assert f"{chelsea.top_labels[0][0]} ({chelsea.top_labels[0][1]:.3f})" in text
+    assert f"{chelsea.top_labels[0][1]:.3f}  {chelsea.top_labels[0][0]}" in text
     assert "images/s" in text
     assert "UNTRAINED" not in text
 
@@ -111,6 +111,8 @@ def test_demo_cli_falls_back_to_the_untrained_standin(
             "--models-dir",
             str(models_dir),
             "--offline",
+            "--standin-cache",
+            str(standin_savedmodel.parent),
         ],
         capture_output=True,
         text=True,

@@ -42,7 +42,10 @@ def test_missing_model_falls_back_to_the_standin_when_offline(
     assert choice.trained is False
     assert "UNTRAINED" in choice.description
     assert choice.fallback_reason == "not downloaded; `make model` fetches it"
-    assert lines == ["building (or reusing) the untrained ResNet-50 stand-in"]
+    assert lines == [
+        "real model not available: not downloaded; `make model` fetches it",
+        "building (or reusing) the untrained ResNet-50 stand-in",
+    ]
 
 
 def test_a_failed_download_falls_back_and_says_why(

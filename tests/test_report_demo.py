@@ -59,6 +59,8 @@ def test_report_of_a_demo_run_shows_every_predicted_image_in_chromium(
 ) -> None:
     from sqlrunner.report import write_local_report
 
+    # The demo itself ends by writing HOME/report.html.
+    assert (demo_home / "report.html").read_text().count('<article class="card') == 7
     path, data = write_local_report(demo_home, tmp_path / "report.html")
     expected = predictions_in(demo_home)
     assert len(expected) == data.summary.images == data.summary.labelled == 7

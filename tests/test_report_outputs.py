@@ -27,8 +27,6 @@ from sqlrunner.outputs import (
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "demo-project-123"
 SERVICE_ACCOUNT = "bqcx-1-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
-# Exported by the post-deploy step of the SQL issue, once __main__.py declares it.
-POST_DEPLOY_KEYS = {"predictions_rows", "labels_table_id"}
 
 
 def demo_outputs() -> StackOutputs:
@@ -158,9 +156,4 @@ def test_program_exports_the_keys_of_the_local_outputs_json() -> None:
     assert exported["reservation_name"] == "resnet-inference-dev"
     urls = dashboard_urls(exported["predictions_table_id"], exported["model_id"])
     assert {key: exported[key] for key in urls} == urls
-    missing = set(local) - set(exported)
-    assert missing <= POST_DEPLOY_KEYS, f"the program does not export {sorted(missing)}"
-    if missing:
-        pytest.xfail(f"the post-deploy step does not export {sorted(missing)} yet")
     assert set(exported) == set(local) | {"reservation_name"}
-    StackOutputs.from_mapping(exported, source="the program's exports")

@@ -395,3 +395,73 @@ def test_bigquery_report_without_credentials_fails_before_any_request(
     assert code == 1
     assert capsys.readouterr().err.startswith("error: no Google Cloud credentials for BigQuery")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_bigquery_rows_read_like_local_rows() -> None:
+    from google.cloud.bigquery.table import Row
+
+    from sqlrunner.report import ScoredLabel, image_prediction
+
+    fields = ["uri", "content_type", "size", "skip_reason", "top_labels", "model_id"]
+    labels = [
+        {"rank": 2, "class_index": 7, "label": LABELS[7], "score": 0.25},
+        {"rank": 1, "class_index": 9, "label": LABELS[9], "score": 0.5},
+    ]
+    values = ("gs://b/x.jpg", "image/jpeg", 2048, None, labels, MODEL_ID, PREDICTED_AT)
+    row = Row(values, {name: index for index, name in enumerate([*fields, "predicted_at"])})
+    prediction = image_prediction(dict(row.items()))
+    assert prediction.top_labels == (
+        ScoredLabel(1, 9, LABELS[9], 0.5),
+        ScoredLabel(2, 7, LABELS[7], 0.25),
+    )
+    assert (prediction.size, prediction.predicted_at) == (2048, PREDICTED_AT)
+    naive = image_prediction({**dict(row.items()), "predicted_at": datetime(2026, 1, 2, 3, 4)})
+    assert naive.predicted_at == datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+
+
+@pytest.mark.skipif(not HAS_ENGINE, reason="the local engine (sqlrunner.local.engine) is not built")
+def test_report_on_a_lake_without_predictions_names_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "lake"
+    assert main(["report", "--home", str(home)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: no local lake at {home} (no warehouse.duckdb); `make demo` makes one\n"
+    )
+    assert not home.exists()
+    home.mkdir()
+    duckdb.connect(str(home / "warehouse.duckdb")).close()
+    assert main(["report", "--home", str(home)]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"error: cannot read the predictions table {TABLE_ID}: "
+    )
+    assert not (home / "report.html").exists()
+
+
+def test_a_stack_report_links_to_looker_studio_and_the_console(lake: Lake, tmp_path: Path) -> None:
+    import dataclasses
+    from html import unescape
+
+    from sqlrunner.outputs import local_stack_outputs
+    from sqlrunner.report import stack_links
+
+    stack = local_stack_outputs(
+        dataset_id=DATASET,
+        bucket_name=BUCKET,
+        model_name="resnet",
+        model_files_uri="gs://models/resnet_50/*",
+        model_type="TENSORFLOW",
+        object_table="vision_images",
+        predictions_table="predictions",
+        labels_table="imagenet_labels",
+        top_k=5,
+        predictions_rows=8,
+    )
+    data = dataclasses.replace(report_from(lake), links=stack_links(stack))
+    html = write_report_html(data, tmp_path / "r.html").read_text()
+    hrefs = [unescape(href) for href in re.findall(r'<a href="([^"]+)"', html)]
+    assert hrefs == [
+        stack.looker_studio_url,
+        stack.predictions_console_url,
+        stack.model_console_url,
+    ]

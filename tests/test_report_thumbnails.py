@@ -4,7 +4,9 @@ Cloud Storage (a gcp-storage-emulator server on loopback stands in for it)."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +138,28 @@ def test_cloud_storage_objects_are_fetched_with_the_storage_client(
     assert image.size == (160, 80)
     assert image.getpixel((80, 40))[1] > 150  # green, as uploaded
     assert thumbnails["gs://photos/cats/none.jpg"].problem == "object not found in Cloud Storage"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sqlrunner.local.engine") is None,
+    reason="the local engine (sqlrunner.local.engine) is not built",
+)
+def test_a_lake_on_cloud_storage_gets_its_thumbnails_from_there(
+    storage_emulator: str, tmp_path: Path, sample_images: Path
+) -> None:
+    from google.cloud import storage
+
+    from sqlrunner.report import write_local_report
+    from tests.test_report_page import BUCKET, TABLE_ID, make_lake
+
+    lake = make_lake(tmp_path / "lake", sample_images)
+    bucket = storage.Client(project="test-project").create_bucket(BUCKET)
+    chelsea = lake.home / "gcs" / BUCKET / "chelsea.png"
+    bucket.blob("chelsea.png").upload_from_filename(str(chelsea), content_type="image/png")
+    shutil.rmtree(lake.home / "gcs" / BUCKET)  # only Cloud Storage has the objects now
+
+    _, data = write_local_report(lake.home, tmp_path / "r.html", table_id=TABLE_ID)
+    assert decoded(data.thumbnails[f"gs://{BUCKET}/chelsea.png"].data_uri).size == (160, 106)
+    assert data.thumbnails[f"gs://{BUCKET}/coffee.png"].problem == (
+        "object not found in Cloud Storage"
+    )

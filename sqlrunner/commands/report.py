@@ -44,6 +44,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-thumbnails", action="store_true", help="leave the images out of the cards"
     )
+    parser.add_argument(
+        "--gcs",
+        action="store_true",
+        help="with --local: read gs:// objects through Cloud Storage (also when "
+        "STORAGE_EMULATOR_HOST is set) instead of HOME/gcs",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
     max_cards = report.DEFAULT_MAX_CARDS if args.max_cards is None else args.max_cards
     thumbnails = not args.no_thumbnails
     if args.outputs is not None:
-        if args.table:
-            raise SqlRunnerError("--table is for --local; a stack's table comes from --outputs")
+        if args.table or args.gcs:
+            raise SqlRunnerError(
+                "--table and --gcs are for --local; a stack's table comes from --outputs"
+            )
         path, data = report.write_bigquery_report(
             read_outputs(args.outputs),
             args.out or Path(report.REPORT_FILE_NAME),
@@ -70,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             table_id=args.table,
             max_cards=max_cards,
             thumbnails=thumbnails,
+            use_gcs=args.gcs,
         )
     print(f"wrote {path} ({len(data.cards)} of {data.summary.images} images as cards)")
     return 0

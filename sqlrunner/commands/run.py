@@ -63,7 +63,10 @@ def run_local(templates: list[RenderedTemplate], args: argparse.Namespace) -> No
 
     with LocalEngine(lake_home(args.home)) as engine:
         for template in templates:
-            result = engine.execute(template.sql)
+            try:
+                result = engine.execute(template.sql)
+            except SqlRunnerError as exc:
+                raise SqlRunnerError(f"{template.name}: {exc}") from exc
             for summary in result.statements:
                 rows = "" if summary.rows is None else f", {summary.rows} rows"
                 print(f"{template.name} statement {summary.index}: {summary.kind}{rows}")

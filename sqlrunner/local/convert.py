@@ -38,14 +38,18 @@ def _tf_spec(name: str, spec: Any) -> TensorSpec:
     return TensorSpec(name, spec.dtype.name, tuple(None if d is None else int(d) for d in dims))
 
 
-def savedmodel_signature(src: Path, model_path: str) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
+def savedmodel_signature(
+    src: Path, model_path: str
+) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
     """Features and labels of the SavedModel's serving_default signature."""
     import tensorflow as tf
 
     try:
         loaded = tf.saved_model.load(str(src))
     except Exception as exc:  # TensorFlow raises many types for a broken SavedModel
-        raise SqlRunnerError(f"cannot load the TensorFlow SavedModel at {model_path}: {exc}") from exc
+        raise SqlRunnerError(
+            f"cannot load the TensorFlow SavedModel at {model_path}: {exc}"
+        ) from exc
     signature = loaded.signatures.get("serving_default")
     if signature is None:
         raise SqlRunnerError(f"the SavedModel at {model_path} has no serving_default signature")
@@ -65,7 +69,9 @@ def onnx_signature(path: Path) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec
         dims = tuple(d if isinstance(d, int) else None for d in (arg.shape or []))
         return TensorSpec(arg.name, _ONNX_TYPES.get(arg.type, arg.type), dims)
 
-    return tuple(spec(a) for a in session.get_inputs()), tuple(spec(a) for a in session.get_outputs())
+    return tuple(spec(a) for a in session.get_inputs()), tuple(
+        spec(a) for a in session.get_outputs()
+    )
 
 
 def tflite_signature(path: Path) -> tuple[tuple[TensorSpec, ...], tuple[TensorSpec, ...]]:
@@ -130,7 +136,9 @@ def probe_disagreement(src: Path, onnx_path: Path, features: tuple[TensorSpec, .
 
     feeds = probe_batch(features)
     signature = tf.saved_model.load(str(src)).signatures["serving_default"]
-    expected = {k: v.numpy() for k, v in signature(**{k: tf.constant(v) for k, v in feeds.items()}).items()}
+    expected = {
+        k: v.numpy() for k, v in signature(**{k: tf.constant(v) for k, v in feeds.items()}).items()
+    }
     try:
         session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
         names = [o.name for o in session.get_outputs()]

@@ -24,6 +24,8 @@ OptionValue = str | int | float | bool | list[str] | None
 
 OBJECT_TABLE_OPTIONS = {"object_metadata", "uris", "description"}
 MODEL_OPTIONS = {"model_type", "model_path", "description"}
+# Parsed clauses that are not OPTIONS entries but that the handlers read themselves.
+_CLAUSES = (exp.ExternalProperty, exp.RemoteWithConnectionModelProperty)
 
 
 @dataclass
@@ -39,7 +41,7 @@ def options(create: exp.Create) -> dict[str, OptionValue]:
     found: dict[str, OptionValue] = {}
     properties = create.args.get("properties")
     for prop in properties.expressions if properties else []:
-        if not isinstance(prop, exp.Property) or type(prop) is not exp.Property:
+        if type(prop) is not exp.Property:
             continue
         found[prop.name.lower()] = _value(prop.name, prop.args["value"])
     return found
@@ -62,7 +64,15 @@ def _value(key: str, node: exp.Expr) -> OptionValue:
     raise SqlRunnerError(f"option {key} must be a literal, got {node.sql('bigquery')}")
 
 
-def _check_options(found: dict[str, OptionValue], allowed: set[str], what: str) -> None:
+def _check_options(
+    create: exp.Create, found: dict[str, OptionValue], allowed: set[str], what: str
+) -> None:
+    properties = create.args.get("properties")
+    for prop in properties.expressions if properties else []:
+        if type(prop) is not exp.Property and not isinstance(prop, _CLAUSES):
+            raise SqlRunnerError(
+                f"{what} clause {prop.sql('bigquery')} is not supported by the local engine"
+            )
     unknown = sorted(set(found) - allowed)
     if unknown:
         raise SqlRunnerError(
@@ -74,6 +84,14 @@ def _check_options(found: dict[str, OptionValue], allowed: set[str], what: str) 
 def _require_dataset(catalog: Catalog, name: TableName) -> None:
     if not catalog.dataset_exists(name.dataset):
         raise SqlRunnerError(f"dataset {name.dataset} not found (create it with CREATE SCHEMA)")
+
+
+def dropped_table(drop: exp.Drop) -> exp.Table:
+    tables = drop.args.get("tables") or []
+    if len(tables) != 1 or not isinstance(tables[0], exp.Table):
+        raise SqlRunnerError("DROP takes exactly one name")
+    table: exp.Table = tables[0]
+    return table
 
 
 def create_schema(ctx: DdlContext, create: exp.Create) -> None:
@@ -88,7 +106,7 @@ def create_schema(ctx: DdlContext, create: exp.Create) -> None:
 
 
 def drop_schema(ctx: DdlContext, drop: exp.Drop) -> None:
-    name = dataset_name(drop.this)
+    name = dataset_name(dropped_table(drop))
     if name == CATALOG_SCHEMA:
         raise SqlRunnerError(f"dataset name {name} is reserved by the local engine")
     if not ctx.catalog.dataset_exists(name):
@@ -105,12 +123,12 @@ def drop_schema(ctx: DdlContext, drop: exp.Drop) -> None:
 def create_external_table(ctx: DdlContext, create: exp.Create) -> None:
     name = table_name(create.this, "external table")
     found = options(create)
-    _check_options(found, OBJECT_TABLE_OPTIONS, "object table")
     if str(found.get("object_metadata") or "").upper() != "SIMPLE":
         raise SqlRunnerError(
             f"external table {name}: only object tables (object_metadata = 'SIMPLE')"
             " are supported by the local engine"
         )
+    _check_options(create, found, OBJECT_TABLE_OPTIONS, "object table")
     uris = found.get("uris")
     if isinstance(uris, str):
         uris = [uris]
@@ -163,7 +181,7 @@ def create_model(ctx: DdlContext, create: exp.Create) -> None:
 
     name = table_name(create.this, "model")
     found = options(create)
-    _check_options(found, MODEL_OPTIONS, "model")
+    _check_options(create, found, MODEL_OPTIONS, "model")
     model_type, model_path = found.get("model_type"), found.get("model_path")
     if not isinstance(model_type, str) or not isinstance(model_path, str):
         raise SqlRunnerError(
@@ -183,7 +201,7 @@ def create_model(ctx: DdlContext, create: exp.Create) -> None:
 
 
 def drop_model(ctx: DdlContext, drop: exp.Drop) -> None:
-    name = table_name(drop.this, "model")
+    name = table_name(dropped_table(drop), "model")
     if not ctx.catalog.drop_model(name) and not drop.args.get("exists"):
         raise SqlRunnerError(f"model {name} not found")
 

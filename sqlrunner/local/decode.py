@@ -63,9 +63,7 @@ def decode_rgb(data: bytes | None, uri: str | None = None) -> np.ndarray:
     if data is None or len(data) == 0:
         raise image_error(uri, "the object is empty")
     if len(data) > MAX_IMAGE_BYTES:
-        raise image_error(
-            uri, f"{len(data):,} bytes is larger than ML.DECODE_IMAGE's 10 MB limit"
-        )
+        raise image_error(uri, f"{len(data):,} bytes is larger than ML.DECODE_IMAGE's 10 MB limit")
     fmt = sniff_format(data)
     if fmt is None:
         raise image_error(uri, _unsupported_reason(data))
@@ -98,13 +96,28 @@ def _decode_jpeg(data: bytes, uri: str | None) -> np.ndarray:
     if colorspace in ("CMYK", "YCCK"):
         raw = simplejpeg.decode_jpeg(data, colorspace="CMYK", fastdct=True, strict=True)
         # TensorFlow's conversion of (Adobe-inverted) CMYK: channel * K / 255, truncated.
-        wide = raw.astype(np.uint32)
+        wide = np.asarray(raw, dtype=np.uint32)
         return (wide[:, :, :3] * wide[:, :, 3:4] // 255).astype(np.uint8)
-    rgb: np.ndarray = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=True, strict=True)
-    return rgb
+    rgb = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=True, strict=True)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """(width, height) from a PNG IHDR or BMP info header, read before Pillow sees the data."""
+    if fmt == "PNG" and len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if fmt == "BMP" and len(data) >= 26:
+        width = int.from_bytes(data[18:22], "little", signed=True)
+        height = int.from_bytes(data[22:26], "little", signed=True)
+        return abs(width), abs(height)
+    return None
 
 
 def _decode_with_pillow(data: bytes, fmt: str, uri: str | None) -> np.ndarray:
+    # Checked here first so Pillow never warns about (or starts on) a decompression bomb.
+    claimed = _header_size(data, fmt)
+    if claimed is not None and claimed[0] * claimed[1] > MAX_IMAGE_PIXELS:
+        _check_pixels(*claimed, uri)
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:
         width, height = im.size
         _check_pixels(width, height, uri)

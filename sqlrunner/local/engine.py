@@ -25,6 +25,7 @@ from sqlrunner.local.ddl import (
     drop_model,
     drop_object_table,
     drop_schema,
+    dropped_table,
 )
 from sqlrunner.local.names import TableName, connection_name
 from sqlrunner.local.relations import Bindings, QueryContext, bind_relations
@@ -173,9 +174,10 @@ class LocalEngine:
             if kind == "MODEL":
                 drop_model(ddl, tree)
                 return None, None
-            if kind == "TABLE" and isinstance(tree.this, exp.Table) and tree.this.db:
-                name = TableName(tree.this.db, tree.this.name)
-                if self.catalog.object_table(name) is not None:
+            if kind == "TABLE":
+                dropped = dropped_table(tree)
+                name = TableName(dropped.db, dropped.name)
+                if dropped.db and self.catalog.object_table(name) is not None:
                     drop_object_table(ddl, name)
                     return None, None
         if not isinstance(tree, _TRANSPILED):

@@ -60,7 +60,7 @@ def format_csv(table: pa.Table | None) -> str:
     writer.writerow(table.column_names)
     for row in rows(table):
         writer.writerow(_csv_cell(v) for v in row.values())
-    return buffer.getvalue()
+    return buffer.getvalue().rstrip("\n")
 
 
 def _csv_cell(value: Any) -> str:

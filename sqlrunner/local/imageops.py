@@ -42,7 +42,9 @@ def float_to_uint8(pixels: np.ndarray) -> np.ndarray:
     return np.clip(np.trunc(scaled), 0, 255).astype(np.uint8)
 
 
-def resized_shape(height: int, width: int, target_h: int, target_w: int, preserve: bool) -> tuple[int, int]:
+def resized_shape(
+    height: int, width: int, target_h: int, target_w: int, preserve: bool
+) -> tuple[int, int]:
     """The output size of tf.image.resize, including its preserve_aspect_ratio rule."""
     if target_h <= 0 or target_w <= 0:
         raise SqlRunnerError(

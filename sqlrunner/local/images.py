@@ -9,7 +9,6 @@ same struct with INT64 values in [0, 255].
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +42,9 @@ def _as_array(values: Any) -> pa.Array:
     return pa.array(values)
 
 
-def image_struct_array(images: Sequence[np.ndarray | None], *, integer: bool = False) -> pa.StructArray:
+def image_struct_array(
+    images: Sequence[np.ndarray | None], *, integer: bool = False
+) -> pa.StructArray:
     """BigQuery image structs from (H, W, C) arrays; None gives a NULL row."""
     value_type = pa.int64() if integer else pa.float64()
     numpy_type = np.int64 if integer else np.float64
@@ -126,7 +127,9 @@ def _resize_udf(image: Any, height: Any, width: Any, preserve: Any) -> pa.Struct
 def _color_space_udf(image: Any, target: Any) -> pa.StructArray:
     targets = _as_array(target).to_pylist()
     out: list[np.ndarray | None] = []
-    for row, space in zip(iter_image_structs(image, "ML.CONVERT_COLOR_SPACE"), targets, strict=True):
+    for row, space in zip(
+        iter_image_structs(image, "ML.CONVERT_COLOR_SPACE"), targets, strict=True
+    ):
         if row is None or space is None:
             out.append(None)
             continue
@@ -177,22 +180,30 @@ def pop_udf_error() -> SqlRunnerError | None:
 def register_image_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Register ml_decode_image, ml_resize_image, ml_convert_color_space, ml_convert_image_type."""
     import duckdb
+    from duckdb.func import FunctionNullHandling, PythonUDFType
 
     float_image = duckdb.sqltype(FLOAT_IMAGE_SQL)
     int_image = duckdb.sqltype(INT_IMAGE_SQL)
-    special = {"type": "arrow", "null_handling": "special", "side_effects": False}
-    con.create_function(
-        "ml_decode_image",
-        _guarded(_decode_udf),
-        [duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR")],
-        float_image,
-        **special,
-    )
-    # Parameters left untyped so FLOAT64 and INT64 image structs both arrive as they are.
-    con.create_function("ml_resize_image", _guarded(_resize_udf), None, float_image, **special)
-    con.create_function(
-        "ml_convert_color_space", _guarded(_color_space_udf), None, float_image, **special
-    )
-    con.create_function(
-        "ml_convert_image_type", _guarded(_image_type_udf), None, int_image, **special
-    )
+    # Parameters of the image-taking functions stay untyped, so FLOAT64 and INT64 image
+    # structs both arrive as they are.
+    functions: list[tuple[str, Callable[..., pa.StructArray], list[Any] | None, Any]] = [
+        (
+            "ml_decode_image",
+            _decode_udf,
+            [duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR")],
+            float_image,
+        ),
+        ("ml_resize_image", _resize_udf, None, float_image),
+        ("ml_convert_color_space", _color_space_udf, None, float_image),
+        ("ml_convert_image_type", _image_type_udf, None, int_image),
+    ]
+    for name, function, parameters, returns in functions:
+        con.create_function(
+            name,
+            _guarded(function),
+            parameters,
+            returns,
+            type=PythonUDFType.ARROW,
+            null_handling=FunctionNullHandling.SPECIAL,
+            side_effects=False,
+        )

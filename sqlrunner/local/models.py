@@ -114,7 +114,9 @@ def _check_model_type(model_type: str, model_path: str, names: list[str]) -> str
     return found[0]
 
 
-def create_model(model_type: str, model_path: str, store: ModelFileStore, home: Path) -> ModelRecord:
+def create_model(
+    model_type: str, model_path: str, store: ModelFileStore, home: Path
+) -> ModelRecord:
     """Fetch, check and convert the model at model_path; return what the catalog stores."""
     model_type = model_type.upper()
     files = _list_model_files(model_path, store)
@@ -168,7 +170,9 @@ def _prepare(
                 "TENSORFLOW_LITE models need the LiteRT runtime: pip install ai-edge-litert"
             ) from exc
         except (ValueError, RuntimeError) as exc:
-            raise SqlRunnerError(f"the TFLite model at {model_path} cannot be loaded: {exc}") from exc
+            raise SqlRunnerError(
+                f"the TFLite model at {model_path} cannot be loaded: {exc}"
+            ) from exc
         return ModelRecord(model_type, model_path, content_hash, f"{content_hash}/source/{main_file}",
                            "tflite", features, labels)  # fmt: skip
     features, labels = convert.savedmodel_signature(source, model_path)
@@ -214,13 +218,18 @@ class LoadedModel:
         except SqlRunnerError:
             raise
         except Exception as exc:  # runtime-specific error types
-            raise SqlRunnerError(f"model {self.record.model_path} failed on {self.runtime}: {exc}") from exc
-        return {spec.name: outputs[spec.name] for spec in self.record.labels if spec.name in outputs} or outputs
+            raise SqlRunnerError(
+                f"model {self.record.model_path} failed on {self.runtime}: {exc}"
+            ) from exc
+        return {
+            spec.name: outputs[spec.name] for spec in self.record.labels if spec.name in outputs
+        } or outputs
 
 
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...], model_path: str) -> None:
     if len(spec.shape) != len(shape) or any(
-        want is not None and want != got for want, got in zip(spec.shape[1:], shape[1:], strict=False)
+        want is not None and want != got
+        for want, got in zip(spec.shape[1:], shape[1:], strict=False)
     ):
         got = "[" + ", ".join(str(d) for d in shape) + "]"
         raise SqlRunnerError(

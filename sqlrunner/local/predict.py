@@ -25,7 +25,12 @@ import pyarrow.compute as pc
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.decode import decode_rgb
 from sqlrunner.local.imageops import float_to_uint8, resize_bilinear, resized_shape, uint8_to_float
-from sqlrunner.local.images import FLOAT_IMAGE_TYPE, image_struct_array, iter_image_structs, remember_error
+from sqlrunner.local.images import (
+    FLOAT_IMAGE_TYPE,
+    image_struct_array,
+    iter_image_structs,
+    remember_error,
+)
 from sqlrunner.local.models import LocalModel
 from sqlrunner.local.records import TensorSpec
 
@@ -63,7 +68,9 @@ def predict_stream(
             )
     for name, feature in fused.items():
         if feature.source_column not in names:
-            raise SqlRunnerError(f"ML.PREDICT input lacks the image bytes column for feature {name}")
+            raise SqlRunnerError(
+                f"ML.PREDICT input lacks the image bytes column for feature {name}"
+            )
     dropped = {f.source_column for f in fused.values()}
     kept = [field for field in batches.schema if field.name not in dropped]
     emitted = [pa.field(name, FLOAT_IMAGE_TYPE) for name, f in fused.items() if f.emit]
@@ -162,7 +169,9 @@ def _submit(
     return futures
 
 
-def _fused_image(blob: bytes | None, uri: str | None, resize: tuple[int, int, bool] | None, feature: str) -> np.ndarray:
+def _fused_image(
+    blob: bytes | None, uri: str | None, resize: tuple[int, int, bool] | None, feature: str
+) -> np.ndarray:
     if blob is None:
         where = f" for {uri}" if uri else ""
         raise SqlRunnerError(f"feature {feature} is NULL{where}: ML.DECODE_IMAGE got no bytes")
@@ -189,9 +198,7 @@ def _finish(
             feeds[name] = _column_tensor(chunk.column(name), spec)
     outputs = plan.model.predict(feeds)
     columns: list[pa.Array] = [chunk.column(name) for name in plan.kept]
-    columns += [
-        image_struct_array(images[name]) for name, f in plan.fused.items() if f.emit
-    ]
+    columns += [image_struct_array(images[name]) for name, f in plan.fused.items() if f.emit]
     for field in plan.labels:
         if field.name not in outputs:
             raise SqlRunnerError(f"the model returned no output {field.name}")
@@ -208,7 +215,9 @@ def _uris(chunk: pa.RecordBatch, feature: FusedImageFeature) -> list[str | None]
 def _stack_images(images: list[np.ndarray], spec: TensorSpec, uris: list[str | None]) -> np.ndarray:
     want = spec.shape[1:]
     for image, uri in zip(images, uris, strict=True):
-        if len(want) != image.ndim or any(w is not None and w != g for w, g in zip(want, image.shape, strict=True)):
+        if len(want) != image.ndim or any(
+            w is not None and w != g for w, g in zip(want, image.shape, strict=True)
+        ):
             where = uri or "an input image"
             got = "[" + ", ".join(str(d) for d in image.shape) + "]"
             raise SqlRunnerError(
@@ -239,26 +248,36 @@ def _column_tensor(column: Any, spec: TensorSpec) -> np.ndarray:
             assert row is not None  # nulls refused above
             rows.append(row[0])
         if len({r.shape for r in rows}) > 1:
-            raise SqlRunnerError(f"input shape mismatch: the images for feature {spec.name} differ in size")
+            raise SqlRunnerError(
+                f"input shape mismatch: the images for feature {spec.name} differ in size"
+            )
         batch = np.stack(rows) if rows else np.zeros((0, *[d or 0 for d in spec.shape[1:]]))
         if dtype == np.uint8 and batch.dtype.kind == "f":
             return float_to_uint8(batch)
         return batch.astype(dtype)
     shape = [len(column)]
     values = column
-    while pa.types.is_list(values.type) or pa.types.is_large_list(values.type) or pa.types.is_fixed_size_list(values.type):
+    while (
+        pa.types.is_list(values.type)
+        or pa.types.is_large_list(values.type)
+        or pa.types.is_fixed_size_list(values.type)
+    ):
         lengths = pc.list_value_length(values).to_numpy(zero_copy_only=False)
         if lengths.size and (lengths != lengths[0]).any():
-            raise SqlRunnerError(f"input shape mismatch: feature {spec.name} has arrays of different lengths")
+            raise SqlRunnerError(
+                f"input shape mismatch: feature {spec.name} has arrays of different lengths"
+            )
         shape.append(int(lengths[0]) if lengths.size else 0)
         values = values.flatten()
-    array = values.to_numpy(zero_copy_only=False).reshape(shape)
+    array = np.asarray(values.to_numpy(zero_copy_only=False)).reshape(shape)
     return array.astype(dtype)
 
 
 def _arrow_type(spec: TensorSpec) -> pa.DataType:
     kind = np.dtype(spec.dtype).kind if spec.dtype != "string" else "U"
-    value: pa.DataType = {"f": pa.float64(), "i": pa.int64(), "u": pa.int64(), "b": pa.bool_()}.get(kind, pa.string())
+    value: pa.DataType = {"f": pa.float64(), "i": pa.int64(), "u": pa.int64(), "b": pa.bool_()}.get(
+        kind, pa.string()
+    )
     for _ in spec.shape[1:]:
         value = pa.list_(value)
     return value
@@ -308,7 +327,9 @@ class _Meter:
     def add(self, rows: int) -> None:
         self.count += rows
         if self._progress is not None:
-            self._progress.update(self._task, completed=self.count, rate=f"{self.rate():.1f} {self.unit}/s")
+            self._progress.update(
+                self._task, completed=self.count, rate=f"{self.rate():.1f} {self.unit}/s"
+            )
             self._progress.refresh()
 
     def done(self) -> None:

@@ -59,10 +59,14 @@ def choose_runtime(artifact_format: str, source_format: str) -> RuntimeChoice:
     """The runtime for an artifact, from the settings; `source_format` allows `tensorflow`."""
     precision = os.environ.get(PRECISION_ENV, "fp32").strip().lower() or "fp32"
     if precision not in PRECISIONS:
-        raise SqlRunnerError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        raise SqlRunnerError(
+            f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, got {precision!r}"
+        )
     asked = os.environ.get(RUNTIME_ENV, "").strip().lower()
     if asked and asked not in ALL_RUNTIMES:
-        raise SqlRunnerError(f"{RUNTIME_ENV} must be one of {', '.join(ALL_RUNTIMES)}, got {asked!r}")
+        raise SqlRunnerError(
+            f"{RUNTIME_ENV} must be one of {', '.join(ALL_RUNTIMES)}, got {asked!r}"
+        )
     usable = FORMAT_RUNTIMES[artifact_format]
     if asked == "tensorflow" and source_format == "tensorflow":
         runtime = "tensorflow"
@@ -138,7 +142,9 @@ def _open_openvino(path: Path, precision: str) -> RunFn:
 
     def run(feeds: Feeds) -> Feeds:
         results = request.infer(feeds)
-        return {name: np.array(results[out]) for name, out in zip(names, compiled.outputs, strict=True)}
+        return {
+            name: np.array(results[out]) for name, out in zip(names, compiled.outputs, strict=True)
+        }
 
     return run
 

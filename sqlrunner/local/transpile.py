@@ -80,6 +80,46 @@ def sibling_uri(argument: exp.Expr) -> exp.Column | None:
     return None
 
 
+def rewrite_unnest_offsets(tree: exp.Expr) -> None:
+    """`UNNEST(a) AS x WITH OFFSET AS o` -> a lateral subquery with a 0-based `o`.
+
+    sqlglot writes BigQuery's OFFSET as DuckDB's WITH ORDINALITY, which counts from 1.
+    """
+    for index, unnest in enumerate(list(tree.find_all(exp.Unnest))):
+        offset = unnest.args.get("offset")
+        if not offset:
+            continue
+        arrays = unnest.expressions
+        if len(arrays) != 1:
+            raise SqlRunnerError("UNNEST of several arrays WITH OFFSET is not supported locally")
+        alias = unnest.args.get("alias")
+        columns = alias.columns if alias is not None else []
+        value = columns[0].name if columns else (alias.name if alias is not None else "")
+        offset_name = offset.name if isinstance(offset, exp.Identifier) else "offset"
+        array = arrays[0]
+        values = exp.Anonymous(this="unnest", expressions=[array.copy()])
+        positions = exp.Sub(
+            this=exp.Anonymous(
+                this="generate_subscripts", expressions=[array.copy(), exp.Literal.number(1)]
+            ),
+            expression=exp.Literal.number(1),
+        )
+        lateral = exp.select(
+            exp.alias_(values, value or "f0_", quoted=True),
+            exp.alias_(positions, offset_name, quoted=True),
+        )
+        join = unnest.parent
+        unnest.replace(
+            exp.Subquery(
+                this=lateral,
+                alias=exp.TableAlias(this=exp.to_identifier(f"_sqlrunner_unnest_{index}")),
+            )
+        )
+        # BigQuery allows `LEFT JOIN UNNEST(...)` without ON; DuckDB needs one.
+        if isinstance(join, exp.Join) and join.side and not join.args.get("on"):
+            join.set("on", exp.true())
+
+
 def refuse_unsupported(tree: exp.Expr) -> None:
     """ML.* / AI.* calls the engine has not rewritten are refused by name, never passed on."""
     for node in tree.walk():
@@ -98,6 +138,7 @@ def refuse_unsupported(tree: exp.Expr) -> None:
 
 def to_duckdb(tree: exp.Expr) -> str:
     refuse_unsupported(tree)
+    rewrite_unnest_offsets(tree)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:

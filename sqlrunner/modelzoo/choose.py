@@ -45,6 +45,7 @@ def choose_model(
             reason = str(exc)
     from sqlrunner.modelzoo.standin import cached_standin
 
+    say(f"real model not available: {reason}")
     say("building (or reusing) the untrained ResNet-50 stand-in")
     path = cached_standin(standin_cache)
     marker = read_marker(path)

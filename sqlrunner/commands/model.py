@@ -1,0 +1,97 @@
+"""`python -m sqlrunner model show dataset.model [--home DIR] [--json]`: inspect a created model.
+
+Prints the model's type, where it came from, the artifact and runtime it runs on, and
+its features and labels with dtypes and shapes (the walkthrough's "inspect the model").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.outputs_file import lake_home
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "model",
+        help="inspect a model of the local lake",
+        description="Show a model created with CREATE MODEL on the local lake.",
+    )
+    parser.add_argument("action", choices=["show"], help="what to do")
+    parser.add_argument("name", help="dataset.model (or local-lake.dataset.model)")
+    parser.add_argument(
+        "--home", default=None, help="local lake directory (default $SQLRUNNER_HOME or .lake)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the model as one JSON object")
+    parser.set_defaults(func=run)
+
+
+def _model_name(text: str) -> tuple[str, str]:
+    from sqlrunner.local.names import check_project
+
+    parts = [p for p in text.replace("`", "").split(".") if p]
+    if len(parts) == 3:
+        check_project(parts[0], f"model {text}")
+        parts = parts[1:]
+    if len(parts) != 2:
+        raise SqlRunnerError(f"model name {text!r} must be dataset.model")
+    return parts[0], parts[1]
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlrunner.local.engine import LocalEngine
+    from sqlrunner.local.names import TableName
+    from sqlrunner.local.records import ModelRecord
+    from sqlrunner.local.runtimes import choose_runtime
+
+    home = lake_home(args.home)
+    if not home.is_dir():
+        raise SqlRunnerError(f"no local lake at {home} (set --home or SQLRUNNER_HOME)")
+    dataset, name = _model_name(args.name)
+    with LocalEngine(home, progress=False) as engine:
+        text = engine.catalog.model_json(TableName(dataset, name))
+    if text is None:
+        raise SqlRunnerError(f"model {dataset}.{name} not found in {home}")
+    record = ModelRecord.from_json(text)
+    source_format = "tensorflow" if record.model_type == "TENSORFLOW" else record.runtime
+    choice = choose_runtime(record.runtime, source_format)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": f"{dataset}.{name}",
+                    "model_type": record.model_type,
+                    "model_path": record.model_path,
+                    "artifact": record.runtime,
+                    "runtime": choice.runtime,
+                    "precision": choice.precision,
+                    "content_hash": record.content_hash,
+                    "features": [_tensor_json(t) for t in record.features],
+                    "labels": [_tensor_json(t) for t in record.labels],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"model       {dataset}.{name}")
+    print(f"type        {record.model_type}")
+    print(f"path        {record.model_path}")
+    print(f"artifact    {record.runtime} (runs on {choice.runtime}, {choice.precision})")
+    print(f"hash        {record.content_hash}")
+    width = max((len(t.name) for t in record.features + record.labels), default=0)
+    for title, tensors in (("features", record.features), ("labels", record.labels)):
+        print(title)
+        for tensor in tensors:
+            print(f"  {tensor.name:<{width}}  {tensor.dtype:<8}  {tensor.shape_text()}")
+    return 0
+
+
+def _tensor_json(tensor: Any) -> dict[str, Any]:
+    return {
+        "name": tensor.name,
+        "dtype": tensor.dtype,
+        "shape": [-1 if d is None else d for d in tensor.shape],
+    }

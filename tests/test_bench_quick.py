@@ -1,0 +1,93 @@
+"""`python -m bench --quick`: every case runs and the report holds real figures.
+
+This checks that the benchmark works end to end (tiny model, 6 photos, 60 for 10xN);
+it never checks that anything is fast.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.machine import cpu_has_bf16
+from bench.profile import py_spy_path
+from bench.report import render
+from bench.run import BenchConfig, BenchResults, run_benchmark
+from bench.workspace import REPO_ROOT
+
+COUNT = 6
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> BenchResults:
+    work = tmp_path_factory.mktemp("bench")
+    config = BenchConfig(work_dir=work, count=COUNT, batch_size=2, rounds=1, quick=True)
+    return run_benchmark(config)
+
+
+def test_every_case_measured_a_positive_rate(quick_results: BenchResults) -> None:
+    cases = [
+        *quick_results.runtimes,
+        quick_results.peer_loop,
+        quick_results.tf_batched,
+        quick_results.preprocess_engine,
+        quick_results.preprocess_tf,
+    ]
+    for case in cases:
+        assert case.error is None, f"{case.name}: {case.error}"
+        assert case.throughput is not None and case.throughput.per_second > 0, case.name
+    assert {r.name for r in quick_results.runtimes} >= {"ONNX Runtime", "OpenVINO"}
+    assert quick_results.onnx_source.startswith("the engine's conversion")
+
+
+def test_engine_predicted_every_photo_at_n_and_10n(quick_results: BenchResults) -> None:
+    assert quick_results.engine_error is None
+    small, large = quick_results.engine_n, quick_results.engine_10n
+    assert small is not None and large is not None
+    assert (small.count, small.rows) == (COUNT, COUNT)
+    assert (large.count, large.rows) == (10 * COUNT, 10 * COUNT)
+    assert small.seconds > 0 and large.seconds > 0
+    # Peak RSS of a Python process that imported the engine: far above zero, far below 10 GB.
+    assert 50 < small.peak_rss_mb < 10_000 and 50 < large.peak_rss_mb < 10_000
+    assert all(0 <= index <= 1000 for index in small.top1)
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="the CPU has no BF16 instructions")
+def test_bf16_compared_with_fp32(quick_results: BenchResults) -> None:
+    bf16 = quick_results.bf16
+    assert bf16.error is None and bf16.refused is None
+    assert bf16.engine_speedup is not None and bf16.engine_speedup > 0
+    assert bf16.top1_agreement is not None and 0 <= bf16.top1_agreement <= 1
+    assert bf16.max_prob_diff is not None and bf16.max_prob_diff < 0.5
+
+
+@pytest.mark.skipif(py_spy_path() is None, reason="py-spy is not installed")
+def test_profile_sampled_the_engine(quick_results: BenchResults) -> None:
+    assert quick_results.profile_error is None
+    profile = quick_results.profile
+    assert profile is not None and profile.samples > 0
+    assert abs(sum(share for _, share in profile.stages) - 100.0) < 1e-6
+
+
+def test_report_has_every_section_and_figure(quick_results: BenchResults) -> None:
+    text = render(quick_results, "python -m bench --quick")
+    for heading in ("## Images per second", "## Targets", "## Memory and growth", "## Missed targets"):
+        assert heading in text
+    assert "Quick mode" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| A |", "| B |", "| C |"))]
+    assert len(rows) == 3 and not any("failed" in row for row in rows)
+    assert f"| B at 10xN | {10 * COUNT} |" in text
+
+
+def test_cli_help_names_quick_mode() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    assert "--quick" in completed.stdout and "--out" in completed.stdout

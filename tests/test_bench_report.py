@@ -1,0 +1,87 @@
+"""The report's arithmetic: profile grouping, ratios against the targets, missed targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.engine_run import EngineRun
+from bench.machine import MachineInfo
+from bench.profile import summarise
+from bench.report import checks, render
+from bench.run import BenchConfig, BenchResults, CaseResult
+from bench.timing import Throughput
+
+RAW_PROFILE = """\
+<module> (engine_run.py:10);_finish (predict.py:200);predict (models.py:50);infer (openvino/runtime.py:9) 60
+<module> (engine_run.py:10);_fused_image (predict.py:180);decode_rgb (decode.py:70);load (PIL/ImageFile.py:300) 25
+<module> (engine_run.py:10);_fused_image (predict.py:181);resize_bilinear (imageops.py:80) 10
+<module> (engine_run.py:10);execute (engine.py:111);sql (duckdb/__init__.py:1) 5
+"""
+
+
+def test_profile_groups_samples_by_stage_and_leaf_function() -> None:
+    summary = summarise(RAW_PROFILE)
+    assert summary.samples == 100
+    assert summary.stages == [
+        ("model inference", 60.0),
+        ("image decoding", 25.0),
+        ("image resizing", 10.0),
+        ("DuckDB SQL", 5.0),
+    ]
+    assert summary.top_functions[0] == ("infer (runtime.py)", 60.0)
+    assert ("resize_bilinear (imageops.py)", 10.0) in summary.top_functions
+
+
+def _rate(per_second: float) -> Throughput:
+    return Throughput(images=100, seconds=100 / per_second)
+
+
+def _engine(count: int, seconds: float, rss: float) -> EngineRun:
+    return EngineRun(count, seconds, 1.0, count, rss, [1] * count)
+
+
+def _results() -> BenchResults:
+    machine = MachineInfo("Test CPU", 2, True, "3.11", {"numpy": "2"})
+    results = BenchResults(config=BenchConfig(work_dir=Path("/tmp"), count=200), machine=machine)
+    results.runtimes = [
+        CaseResult("ONNX Runtime", _rate(50.0)),
+        CaseResult("OpenVINO", _rate(60.0)),
+        CaseResult("OpenVINO BF16", _rate(120.0)),
+    ]
+    results.peer_loop = CaseResult("C", _rate(25.0))
+    results.tf_batched = CaseResult("D", _rate(45.0))
+    results.engine_n = _engine(200, 4.0, 500.0)  # 50 images/s
+    results.engine_10n = _engine(2000, 42.0, 700.0)
+    results.engine_bf16 = _engine(200, 2.5, 500.0)
+    results.bf16.engine_speedup = 1.6
+    results.bf16.engine_top1_agreement = 1.0
+    return results
+
+
+def test_ceiling_is_the_faster_fp32_runtime_not_bf16() -> None:
+    ceiling = _results().ceiling()
+    assert ceiling is not None and ceiling.name == "OpenVINO"
+
+
+def test_checks_compute_ratios_and_flag_missed_targets() -> None:
+    by_name = {check.measure: check for check in checks(_results())}
+    b_over_a = by_name["B/A"]
+    assert b_over_a.measured is not None and abs(b_over_a.measured - 50 / 60) < 1e-9
+    assert b_over_a.met is False  # 0.83 < 0.85
+    assert by_name["B/C"].measured == 2.0 and by_name["B/C"].met is True
+    assert by_name["B/D"].met is False  # 50 / 45 = 1.11 < 1.2
+    rss = by_name["peak RSS at 10xN minus at N"]
+    assert rss.measured == 200.0 and rss.met is False
+    growth = by_name["growth: time at 10xN / time at N"]
+    assert growth.measured == 10.5 and growth.met is True
+    assert by_name["BF16 speed-up over the FP32 engine"].met is False
+
+
+def test_report_names_every_missed_target_with_its_figure() -> None:
+    text = render(_results(), "python -m bench --out docs/benchmarks.md")
+    missed = text.split("## Missed targets", 1)[1].split("##", 1)[0]
+    assert "- B/A: 0.83 (target >= 0.85)" in missed
+    assert "peak RSS at 10xN minus at N: 200 MB" in missed
+    assert "- B/D: 1.11 (target >= 1.2)" in missed
+    assert "B/C" not in missed and "growth" not in missed
+    assert "Test CPU, 2 cores" in text

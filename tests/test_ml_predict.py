@@ -1,0 +1,188 @@
+"""The streaming predictor and ML.PREDICT: outputs equal the model called on TensorFlow's tensors."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local.images import image_struct_array
+from sqlrunner.local.models import ModelRecord, create_model, load_model
+from sqlrunner.local.predict import FusedImageFeature, predict_stream
+from tests.ml_imageset import photo_like_jpeg, varied_images
+from tests.ml_lake import DirStore, put_tree
+
+tf = pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def tiny(
+    tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[ModelRecord, Path]:
+    root = tmp_path_factory.mktemp("predict")
+    store = DirStore(root / "gcs")
+    (root / "gcs").mkdir()
+    path = put_tree(store, tiny_savedmodel, "gs://bucket/tiny")
+    return create_model("TENSORFLOW", path, store, root / "home"), root / "home"
+
+
+def tf_pipeline(data: bytes, size: tuple[int, int] = (224, 224)) -> np.ndarray:
+    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    return tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), size).numpy()
+
+
+def reader(rows: dict[str, list[object]], batch_rows: int = 4) -> pa.RecordBatchReader:
+    table = pa.table(rows)
+    return pa.RecordBatchReader.from_batches(
+        table.schema, table.to_batches(max_chunksize=batch_rows)
+    )
+
+
+FUSED = {"input_1": FusedImageFeature("__src", "uri", (224, 224, False), emit=False)}
+
+
+def test_predict_stream_equals_model_on_tensorflow_tensors(
+    tiny: tuple[ModelRecord, Path], tiny_savedmodel: Path, sample_images: Path
+) -> None:
+    record, home = tiny
+    photos = sorted(sample_images.iterdir())
+    blobs = [p.read_bytes() for p in photos] + [varied_images()["png_rgba.png"]]
+    uris = [f"gs://b/{p.name}" for p in photos] + ["gs://b/rgba.png"]
+    out = predict_stream(
+        load_model(record, home),
+        reader({"uri": uris, "__src": blobs, "n": list(range(len(uris)))}, batch_rows=3),
+        FUSED,
+        batch_size=4,
+        progress=False,
+    ).read_all()
+    assert out.column_names == ["uri", "n", "activation_49"]
+    assert out.column("uri").to_pylist() == uris
+    assert out.column("n").to_pylist() == list(range(len(uris)))
+    got = np.array(out.column("activation_49").to_pylist())
+    signature = tf.saved_model.load(str(tiny_savedmodel)).signatures["serving_default"]
+    tensors = np.stack([tf_pipeline(b) for b in blobs])
+    expected = signature(input_1=tf.constant(tensors))["activation_49"].numpy()
+    assert got.shape == (len(uris), 1001)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+    assert np.argmax(got, 1).tolist() == np.argmax(expected, 1).tolist()
+
+
+def test_emitted_feature_and_struct_input_round_trip(tiny: tuple[ModelRecord, Path]) -> None:
+    record, home = tiny
+    model = load_model(record, home)
+    blobs = [photo_like_jpeg(120, 160, seed=s) for s in range(3)]
+    fused = {"input_1": FusedImageFeature("__src", None, (224, 224, False), emit=True)}
+    out = predict_stream(model, reader({"__src": blobs}), fused, progress=False).read_all()
+    assert out.column_names == ["input_1", "activation_49"]
+    first = out.column("input_1")[0].as_py()
+    assert first["shape"] == [224, 224, 3]
+    np.testing.assert_allclose(
+        np.array(first["image"]).reshape(224, 224, 3), tf_pipeline(blobs[0]), atol=1e-6
+    )
+    # the same images handed over as BigQuery image structs (the unfused path)
+    structs = image_struct_array([tf_pipeline(b) for b in blobs])
+    unfused = predict_stream(model, reader({"input_1": structs}), {}, progress=False).read_all()
+    assert unfused.column_names == ["input_1", "activation_49"]
+    np.testing.assert_allclose(
+        np.array(unfused.column("activation_49").to_pylist()),
+        np.array(out.column("activation_49").to_pylist()),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
+def test_nested_array_feature(tiny: tuple[ModelRecord, Path]) -> None:
+    record, home = tiny
+    model = load_model(record, home)
+    x = np.random.default_rng(1).random((2, 224, 224, 3)).astype(np.float32)
+    nested = pa.array(x.tolist(), pa.list_(pa.list_(pa.list_(pa.float64()))))
+    out = predict_stream(model, reader({"input_1": nested}), {}, progress=False).read_all()
+    np.testing.assert_allclose(
+        np.array(out.column("activation_49").to_pylist()),
+        model.predict({"input_1": x})["activation_49"],
+        rtol=1e-5,
+    )
+
+
+def test_missing_feature_is_named(tiny: tuple[ModelRecord, Path]) -> None:
+    record, home = tiny
+    with pytest.raises(SqlRunnerError, match=r"ML\.PREDICT input has no column input_1"):
+        predict_stream(load_model(record, home), reader({"uri": ["gs://b/x"]}), {}, progress=False)
+
+
+def test_unresized_image_of_wrong_size_is_a_shape_mismatch(tiny: tuple[ModelRecord, Path]) -> None:
+    record, home = tiny
+    fused = {"input_1": FusedImageFeature("__src", "uri", None, emit=False)}
+    stream = predict_stream(
+        load_model(record, home),
+        reader({"uri": ["gs://b/small.jpg"], "__src": [photo_like_jpeg(50, 60)]}),
+        fused,
+        progress=False,
+    )
+    with pytest.raises(
+        SqlRunnerError, match=r"input shape mismatch: .*gs://b/small.jpg is \[50, 60, 3\]"
+    ):
+        stream.read_all()
+
+
+def test_summary_line_and_no_threads_left(
+    tiny: tuple[ModelRecord, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    record, home = tiny
+    blobs = [photo_like_jpeg(64, 64, seed=s) for s in range(5)]
+    out = predict_stream(
+        load_model(record, home),
+        reader({"uri": [f"gs://b/{i}" for i in range(5)], "__src": blobs}),
+        FUSED,
+        batch_size=2,
+    ).read_all()
+    assert out.num_rows == 5
+    err = capsys.readouterr().err
+    assert "ML.PREDICT: 5 images in" in err and "images/s" in err
+    assert not [t for t in threading.enumerate() if t.name.startswith("sqlrunner-decode")]
+
+
+def test_walkthrough_sql_on_the_local_engine(
+    tiny_savedmodel: Path, sample_images: Path, tmp_path: Path
+) -> None:
+    engine_module = pytest.importorskip("sqlrunner.local.engine")
+    home = tmp_path / "lake"
+    shutil.copytree(sample_images, home / "gcs" / "bucket" / "images")
+    shutil.copytree(tiny_savedmodel, home / "gcs" / "bucket" / "resnet_50")
+    with engine_module.LocalEngine(home, progress=False) as engine:
+        engine.create_connection("us.lake-connection")
+        result = engine.execute(
+            """
+            CREATE SCHEMA resnet_inference_test;
+            CREATE EXTERNAL TABLE resnet_inference_test.vision_images
+              WITH CONNECTION `us.lake-connection`
+              OPTIONS (object_metadata = 'SIMPLE', uris = ['gs://bucket/images/*']);
+            CREATE MODEL `resnet_inference_test.resnet`
+              OPTIONS (model_type = 'TENSORFLOW', model_path = 'gs://bucket/resnet_50/*');
+            SELECT * FROM ML.PREDICT(MODEL `resnet_inference_test.resnet`,
+              (SELECT uri, ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1
+               FROM resnet_inference_test.vision_images))
+            ORDER BY uri
+            """
+        )
+    table = result.table
+    assert table is not None
+    photos = sorted(sample_images.iterdir())
+    assert table.column("uri").to_pylist() == [f"gs://bucket/images/{p.name}" for p in photos]
+    signature = tf.saved_model.load(str(tiny_savedmodel)).signatures["serving_default"]
+    expected = signature(
+        input_1=tf.constant(np.stack([tf_pipeline(p.read_bytes()) for p in photos]))
+    )
+    np.testing.assert_allclose(
+        np.array(table.column("activation_49").to_pylist()),
+        expected["activation_49"].numpy(),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    image = table.column("input_1")[0].as_py()
+    assert image["shape"] == [224, 224, 3]
