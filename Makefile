@@ -22,7 +22,7 @@ lint: venv
 	$(PY) -m ruff format --check .
 
 typecheck: venv
-	$(PY) -m mypy infra sqlrunner __main__.py
+	$(PY) -m mypy infra sqlrunner bench __main__.py
 
 pytest: venv
 	$(PY) -m pytest
@@ -35,6 +35,10 @@ model: venv
 
 bench: venv
 	$(PY) -m bench --out docs/benchmarks.md
+
+# A check that the benchmark works (tiny model, a few photos); its figures mean nothing.
+bench-quick: venv
+	$(PY) -m bench --quick --work build/bench-quick --out build/bench-quick/benchmarks.md
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -17,13 +17,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.lake import BenchLake
 from bench.workspace import REPO_ROOT
+
+if TYPE_CHECKING:
+    from sqlrunner.local.engine import LocalEngine
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,15 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def _top1_indices(lake: BenchLake, engine: object, count: int) -> list[int]:
+def _top1_indices(lake: BenchLake, engine: LocalEngine, count: int) -> list[int]:
     table = lake.outputs(count)["predictions_table_id"]
     sql = (
         f"SELECT uri, top_labels[OFFSET(0)].class_index AS class_index FROM `{table}` "
         "WHERE skip_reason IS NULL ORDER BY uri"
     )
-    result = engine.execute(sql).table  # type: ignore[attr-defined]
+    result = engine.execute(sql).table
+    if result is None:
+        raise RuntimeError(f"no rows from {table}")
     return [int(value) for value in result.column("class_index").to_pylist()]
 
 
@@ -100,6 +106,11 @@ def run_in_process(
     return EngineRun(count, seconds, warmup_seconds, len(top1), peak_rss_mb(), top1)
 
 
+def _without_engine_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment less SQLRUNNER_* settings, so only what a case sets applies."""
+    return {k: v for k, v in environ.items() if not k.startswith("SQLRUNNER_")}
+
+
 def run_subprocess(
     home: Path,
     count: int,
@@ -107,7 +118,7 @@ def run_subprocess(
     profile: tuple[str, Path] | None = None,
     env: dict[str, str] | None = None,
 ) -> EngineRun:
-    """Run case B in a fresh interpreter, with `env` added to the environment.
+    """Run case B in a fresh interpreter with engine defaults, changed only by `env`.
 
     With `profile` (the py-spy executable, its raw output path) py-spy samples the run.
     """
@@ -121,7 +132,7 @@ def run_subprocess(
         text=True,
         check=False,
         cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
+        env={**_without_engine_settings(os.environ), **(env or {})},
     )
     if completed.returncode != 0:
         raise RuntimeError(f"engine run failed:\n{completed.stderr[-4000:]}")

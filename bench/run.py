@@ -7,11 +7,11 @@ the report always says what was and was not measured.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -43,6 +43,11 @@ class BenchConfig:
     rounds: int = 2
     quick: bool = False
     profile: bool = True
+
+    @property
+    def warmup_count(self) -> int:
+        """Photos of the warm-up predict.sql each engine process runs before the timed one."""
+        return 2 if self.quick else WARMUP_IMAGES
 
 
 @dataclass
@@ -80,6 +85,8 @@ class BenchResults:
     engine_n: EngineRun | None = None
     engine_10n: EngineRun | None = None
     engine_bf16: EngineRun | None = None
+    engine_onnxruntime: EngineRun | None = None
+    engine_onnxruntime_error: str | None = None
     engine_error: str | None = None
     bf16: Bf16Result = field(default_factory=Bf16Result)
     profile: ProfileSummary | None = None
@@ -96,8 +103,9 @@ class BenchResults:
 
 
 def _error_text(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[-1] if text else traceback.format_exc(limit=1)
+    """The last line of the message: a failed subprocess's error is the tail of its stderr."""
+    lines = str(exc).strip().splitlines()
+    return lines[-1] if lines else type(exc).__name__
 
 
 def _attempt(log: list[str], what: str, step: Callable[[], T]) -> tuple[T | None, str | None]:
@@ -129,9 +137,8 @@ def build_model(config: BenchConfig) -> tuple[Path, str]:
         )
     from sqlrunner.modelzoo.standin import cached_standin
 
-    return cached_standin(
-        models
-    ), "ResNet-50 stand-in (real architecture and cost, untrained weights)"
+    standin = cached_standin(models)
+    return standin, "ResNet-50 stand-in (real architecture and cost, untrained weights)"
 
 
 def prepare_lake(
@@ -143,13 +150,7 @@ def prepare_lake(
     home = config.work_dir / "lake"
     shutil.rmtree(home, ignore_errors=True)
     lake = BenchLake(home)
-    counts = sorted(
-        {
-            WARMUP_IMAGES if not config.quick else 2,
-            config.count,
-            config.count * config.growth_factor,
-        }
-    )
+    counts = sorted({config.warmup_count, config.count, config.count * config.growth_factor})
     for count in counts:
         lake.add_photos(photos, count)
     lake.add_model(model_dir)
@@ -180,7 +181,7 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
     results = BenchResults(config=config, machine=describe_machine())
     log = results.log
     threads = results.machine.cores
-    warmup = 2 if config.quick else WARMUP_IMAGES
+    warmup = config.warmup_count
     total = config.count * config.growth_factor
 
     photos_dir = config.work_dir / "photos"
@@ -280,6 +281,13 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
                     lake.home, config.count, warmup, env={"SQLRUNNER_PRECISION": "bf16"}
                 ),
             )
+        results.engine_onnxruntime, results.engine_onnxruntime_error = _attempt(
+            log,
+            f"B on ONNX Runtime at {config.count}",
+            lambda: run_engine(
+                lake.home, config.count, warmup, env={"SQLRUNNER_RUNTIME": "onnxruntime"}
+            ),
+        )
         if config.profile:
             results.profile, results.profile_error = _attempt(
                 log,
@@ -288,7 +296,13 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
             )
     _compare_bf16(results, space)
     results.seconds = time.perf_counter() - started
+    save_results(results, config.work_dir / "results.json")
     return results
+
+
+def save_results(results: BenchResults, path: Path) -> None:
+    """Every figure of the run as JSON, beside the caches, for a closer look later."""
+    path.write_text(json.dumps(asdict(results), indent=1, default=str) + "\n")
 
 
 def _compare_bf16(results: BenchResults, space: Workspace) -> None:

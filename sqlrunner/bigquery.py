@@ -10,6 +10,7 @@ BigQuery's own error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from google.api_core import exceptions
 from google.api_core.retry import Retry
+from rich import filesize
 from rich.console import Console
 
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.jobids import job_id, job_labels
-from sqlrunner.retry import RetryPolicy, error_reason
+from sqlrunner.retry import NETWORK_ERRORS, RetryPolicy, error_reason
 from sqlrunner.templates import RenderedTemplate
 
 if TYPE_CHECKING:
@@ -33,6 +35,14 @@ T = TypeVar("T")
 NO_RETRY = Retry(predicate=lambda _exc: False)
 # A retried step may find earlier attempts' job ids taken; never probe more than this many.
 MAX_JOB_IDS = 100
+
+
+class BigQueryError(SqlRunnerError):
+    """A statement BigQuery refused or failed; `reason` is BigQuery's (e.g. "notFound")."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,18 @@ class StatementResult:
 
 
 def make_client(project: str, location: str) -> bigquery.Client:
-    """A client with the user's application-default credentials."""
+    """A client with the user's application-default credentials.
+
+    With `BIGQUERY_EMULATOR_HOST` set (the client library's own switch), it talks to that
+    endpoint without credentials instead.
+    """
+    from google.auth.credentials import AnonymousCredentials
     from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import bigquery
 
+    if os.environ.get("BIGQUERY_EMULATOR_HOST"):
+        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        return bigquery.Client(project=project, location=location, credentials=anonymous)
     try:
         return bigquery.Client(project=project, location=location)
     except DefaultCredentialsError as exc:
@@ -78,15 +96,6 @@ def _api_message(exc: Exception) -> str:
         text = str(message or exc.message)
         return f"{reason}: {text}" if reason else text
     return str(exc)
-
-
-def _human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"
 
 
 class BigQueryRunner:
@@ -119,28 +128,14 @@ class BigQueryRunner:
         dry = self._dry_run(where, template, sql)
         statement_type = str(dry.statement_type or "UNKNOWN")
         processed = int(dry.total_bytes_processed or 0)
-        self._say(
-            f"{where}: {statement_type}, {_human_bytes(processed)} to process (dry run)"
-        )
+        self._say(f"{where}: {statement_type}, {filesize.decimal(processed)} to process (dry run)")
         if self.settings.dry_run_only:
             return StatementResult(template, index, None, statement_type, processed, None)
         job = self._run_job(where, template, index, sql)
-        self._say(
-            f"{where}: done in job {job.job_id}"
-            + (
-                f", {job.num_dml_affected_rows} rows"
-                if job.num_dml_affected_rows is not None
-                else ""
-            )
-        )
-        return StatementResult(
-            template,
-            index,
-            job.job_id,
-            statement_type,
-            int(job.total_bytes_processed or processed),
-            None if job.num_dml_affected_rows is None else int(job.num_dml_affected_rows),
-        )
+        rows = None if job.num_dml_affected_rows is None else int(job.num_dml_affected_rows)
+        self._say(f"{where}: done in job {job.job_id}" + ("" if rows is None else f", {rows} rows"))
+        processed = int(job.total_bytes_processed or processed)
+        return StatementResult(template, index, job.job_id, statement_type, processed, rows)
 
     def _job_config(self, template: str, *, dry_run: bool) -> bigquery.QueryJobConfig:
         from google.cloud import bigquery
@@ -158,10 +153,13 @@ class BigQueryRunner:
         while True:
             try:
                 return call()
-            except (exceptions.GoogleAPICallError, ConnectionError, TimeoutError) as exc:
+            except NETWORK_ERRORS as exc:
                 delay = next(delays, None)
                 if delay is None or not self.policy.should_retry(exc):
-                    raise SqlRunnerError(f"{what}: {_api_message(exc)}") from exc
+                    reason = (
+                        error_reason(exc) if isinstance(exc, exceptions.GoogleAPICallError) else ""
+                    )
+                    raise BigQueryError(f"{what}: {_api_message(exc)}", reason) from exc
                 self._say(f"{what}: {_api_message(exc)}; retrying in {delay:g}s")
                 self.policy.sleep(delay)
 
@@ -225,13 +223,14 @@ class BigQueryRunner:
                 continue
             delay = next(delays, None)
             if delay is None or not self.policy.should_retry_reason(reason):
-                raise SqlRunnerError(message)
+                raise BigQueryError(message, reason)
             self._say(f"{message}; retrying in {delay:g}s")
             self.policy.sleep(delay)
         raise SqlRunnerError(f"{where}: {MAX_JOB_IDS} earlier jobs for this statement all failed")
 
     def _wait(self, where: str, job: bigquery.QueryJob) -> None:
-        deadline = self.policy.clock() + self.settings.timeout_s
+        started = self.policy.clock()
+        deadline = started + self.settings.timeout_s
         with self.console.status(f"{where}: job {job.job_id} running") as status:
             while True:
                 self._call(
@@ -247,7 +246,8 @@ class BigQueryRunner:
                         f"{where}: job {job.job_id} did not finish within "
                         f"{self.settings.timeout_s:g}s and was cancelled"
                     )
-                status.update(f"{where}: job {job.job_id} {str(job.state).lower()}")
+                elapsed = self.policy.clock() - started
+                status.update(f"{where}: job {job.job_id} {str(job.state).lower()}, {elapsed:.0f}s")
                 self.policy.sleep(min(self.settings.poll_s, remaining))
 
     def _cancel(self, job: bigquery.QueryJob) -> None:

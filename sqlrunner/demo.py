@@ -45,7 +45,7 @@ PREDICTIONS_TABLE = "predictions"
 LABELS_TABLE = "imagenet_labels"
 LOCATION = "US"
 CONNECTION = "lake-connection"
-STEPS = 6
+STEPS = 7
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
     vision_dir = home / "gcs" / WALKTHROUGH_BUCKET / WALKTHROUGH_PREFIX.rstrip("/")
     with step("sample images", f"into {vision_dir}"):
         samples = write_demo_images(vision_dir, allow_network=options.allow_network)
+        if samples.fallback_reason:
+            console.print(f"      walkthrough images not used: {samples.fallback_reason}")
         console.print(f"      {len(samples.paths)} images from {samples.source}")
 
     with step("model", f"the real ResNet-50 in {options.models_dir} if valid, else the stand-in"):
@@ -103,7 +105,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
         copied = _copy_model_files(model.path, home / "gcs" / BUCKET / MODEL_FOLDER)
         console.print(f"      {copied} files")
 
-    outputs = _outputs(model_uri, predictions_rows=0)
+    outputs = _outputs(model_uri, options.top_k, predictions_rows=0)
     values: dict[str, object] = dict(outputs.to_dict())
     with LocalEngine(home) as engine:
         lake = f"dataset {DATASET}, connection {_connection()}, object table {OBJECT_TABLE}"
@@ -124,13 +126,14 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
         with step("results", f"from {outputs.predictions_table_id}"):
             predictions = _read_predictions(engine, outputs, options.labels_shown)
 
-    outputs = _outputs(model_uri, predictions_rows=len(predictions))
+    outputs = _outputs(model_uri, options.top_k, predictions_rows=len(predictions))
     outputs_path = write_local_outputs(home, outputs)
     result = DemoResult(samples, model, outputs, predictions, predict_seconds)
     _print_results(console, result)
     console.print(f"stack outputs of the local lake: {outputs_path}")
-    report_path, _ = write_local_report(home)
-    console.print(f"predictions report: {report_path}")
+    with step("report", "an HTML page of the predictions"):
+        report_path, _ = write_local_report(home)
+        console.print(f"      {report_path}")
     return result
 
 
@@ -172,7 +175,7 @@ def _connection() -> str:
     return f"{LOCATION.lower()}.{CONNECTION}"
 
 
-def _outputs(model_uri: str, *, predictions_rows: int) -> StackOutputs:
+def _outputs(model_uri: str, top_k: int, *, predictions_rows: int) -> StackOutputs:
     return local_stack_outputs(
         dataset_id=DATASET,
         bucket_name=BUCKET,
@@ -182,7 +185,7 @@ def _outputs(model_uri: str, *, predictions_rows: int) -> StackOutputs:
         object_table=OBJECT_TABLE,
         predictions_table=PREDICTIONS_TABLE,
         labels_table=LABELS_TABLE,
-        top_k=5,
+        top_k=top_k,
         predictions_rows=predictions_rows,
         location=LOCATION,
         connection=CONNECTION,

@@ -164,8 +164,15 @@ def update(old_fingerprint: str | None, new: StepInputs, executor: Executor) -> 
 
 
 def delete(inputs: StepInputs, executor: Executor) -> None:
-    """Drop the model, the predictions and the labels table (each IF EXISTS)."""
-    executor.run(inputs.cleanup, run_key=f"delete:{inputs.fingerprint()}")
+    """Drop the model, the predictions and the labels table (each IF EXISTS).
+
+    A dataset that is already gone has nothing left to drop: that must not block a destroy.
+    """
+    try:
+        executor.run(inputs.cleanup, run_key=f"delete:{inputs.fingerprint()}")
+    except SqlRunnerError as exc:
+        if getattr(exc, "reason", None) != "notFound":
+            raise
 
 
 class BigQueryExecutor:

@@ -12,7 +12,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import requests
 from google.api_core import exceptions
+from google.auth.exceptions import TransportError
+
+# What an HTTP call to BigQuery can raise: its answers, and the network failing under it.
+NETWORK_ERRORS = (
+    exceptions.GoogleAPICallError,
+    requests.RequestException,
+    TransportError,
+    ConnectionError,
+    TimeoutError,
+)
 
 TRANSIENT_REASONS = frozenset(
     {
@@ -37,7 +48,9 @@ def is_transient_api_error(exc: Exception) -> bool:
         return True
     if isinstance(exc, exceptions.GoogleAPICallError):
         return error_reason(exc) in TRANSIENT_REASONS
-    return isinstance(exc, (ConnectionError, TimeoutError))
+    return isinstance(
+        exc, (requests.RequestException, TransportError, ConnectionError, TimeoutError)
+    )
 
 
 def is_permission_api_error(exc: Exception) -> bool:

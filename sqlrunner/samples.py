@@ -45,6 +45,8 @@ class SampleSet:
 
     source: str
     paths: tuple[Path, ...]
+    # Why the walkthrough's own images were not used, when they were not.
+    fallback_reason: str | None = None
 
 
 def packaged_photo_dir() -> Path:
@@ -119,12 +121,14 @@ def write_demo_images(
     dest: Path, *, allow_network: bool = True, storage_url: str = STORAGE_URL
 ) -> SampleSet:
     """Fill `dest` with the walkthrough's images if they can be fetched, else packaged photos."""
+    reason = "network use turned off"
     if allow_network:
         try:
             return download_walkthrough_images(dest, storage_url=storage_url)
-        except SqlRunnerError:
-            pass
-    return write_packaged_photos_as_jpeg(dest)
+        except SqlRunnerError as exc:
+            reason = str(exc)
+    packaged = write_packaged_photos_as_jpeg(dest)
+    return SampleSet(packaged.source, packaged.paths, fallback_reason=reason)
 
 
 def _list_walkthrough_jpegs(storage_url: str, limit: int, timeout: float) -> list[str]:
@@ -152,7 +156,8 @@ def _is_wanted(name: str) -> bool:
     # A listed name becomes a local path: refuse anything that could leave the destination.
     parts = PurePosixPath(name[len(WALKTHROUGH_PREFIX) :]).parts
     safe = bool(parts) and not name.startswith("/") and ".." not in parts
-    return safe and name.startswith(WALKTHROUGH_PREFIX) and name.lower().endswith(".jpg")
+    # Case-sensitive, as the object table's `*.jpg` is.
+    return safe and name.startswith(WALKTHROUGH_PREFIX) and name.endswith(".jpg")
 
 
 def _http_get(url: str, timeout: float) -> bytes:

@@ -68,30 +68,26 @@ def _string_value(outputs: Outputs, key: str) -> str:
 def _table_id(outputs: Outputs, key: str) -> str:
     value = _string_value(outputs, key)
     parts = value.split(".")
-    rule = (
-        "project.dataset.name (or dataset.name), project of lowercase letters, digits and "
-        "dashes, dataset and name of letters, digits and underscores"
+    valid = (
+        len(parts) in (2, 3)
+        and all(_NAME.fullmatch(part) for part in parts[-2:])
+        and (len(parts) == 2 or _PROJECT.fullmatch(parts[0]) is not None)
     )
-    if len(parts) not in (2, 3):
-        raise SqlRunnerError(f"{key}: {value!r} is not a BigQuery id: expected {rule}")
-    *project, dataset, name = parts
-    if (project and not _PROJECT.fullmatch(project[0])) or not all(
-        _NAME.fullmatch(part) for part in (dataset, name)
-    ):
-        raise SqlRunnerError(f"{key}: {value!r} is not a BigQuery id: expected {rule}")
+    if not valid:
+        raise SqlRunnerError(
+            f"{key}: {value!r} is not a BigQuery id: expected project.dataset.name (or "
+            "dataset.name), project of lowercase letters, digits and dashes, dataset and "
+            "name of letters, digits and underscores"
+        )
     return value
-
-
-def _labels_table_id(outputs: Outputs) -> str:
-    if "labels_table_id" in outputs:
-        return _table_id(outputs, "labels_table_id")
-    dataset = _table_id(outputs, "predictions_table_id").rsplit(".", 1)[0]
-    return f"{dataset}.{LABELS_TABLE_NAME}"
 
 
 def labels_table_id(outputs: Outputs) -> str:
     """The labels table: the `labels_table_id` output, else beside the predictions table."""
-    return _labels_table_id(outputs)
+    if "labels_table_id" in outputs:
+        return _table_id(outputs, "labels_table_id")
+    dataset = _table_id(outputs, "predictions_table_id").rsplit(".", 1)[0]
+    return f"{dataset}.{LABELS_TABLE_NAME}"
 
 
 def _quoted(table_id: str) -> str:
@@ -143,7 +139,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
     "model_id_value": lambda o, _: _string_literal(_table_id(o, "model_id")),
     "object_table_id": lambda o, _: _quoted(_table_id(o, "object_table_id")),
     "predictions_table_id": lambda o, _: _quoted(_table_id(o, "predictions_table_id")),
-    "labels_table_id": lambda o, _: _quoted(_labels_table_id(o)),
+    "labels_table_id": lambda o, _: _quoted(labels_table_id(o)),
     "model_type": lambda o, _: _model_type(o),
     "model_files_uri": lambda o, _: _model_files_uri(o),
     "top_k": lambda o, _: _top_k(o),

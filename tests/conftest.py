@@ -36,12 +36,17 @@ def sample_images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def standin_savedmodel(request: pytest.FixtureRequest) -> Path:
+def standin_savedmodel(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The full ResNet-50 stand-in (untrained, real signature), built once and cached.
 
     The cache lives in pytest's cache dir keyed by the stand-in's recipe, so later
-    sessions reuse it. Treat it as read-only: copy it before changing anything.
+    sessions reuse it (a tmp dir under `-p no:cacheprovider`). Treat it as read-only:
+    copy it before changing anything.
     """
     from sqlrunner.modelzoo.standin import cached_standin
 
-    return cached_standin(Path(request.config.cache.mkdir("sqlrunner-standin")))
+    cache = getattr(request.config, "cache", None)
+    cache_dir = cache.mkdir("sqlrunner-standin") if cache else tmp_path_factory.mktemp("standin")
+    return cached_standin(Path(cache_dir))

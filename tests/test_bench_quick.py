@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -74,7 +73,12 @@ def test_profile_sampled_the_engine(quick_results: BenchResults) -> None:
 
 def test_report_has_every_section_and_figure(quick_results: BenchResults) -> None:
     text = render(quick_results, "python -m bench --quick")
-    for heading in ("## Images per second", "## Targets", "## Memory and growth", "## Missed targets"):
+    for heading in (
+        "## Images per second",
+        "## Targets",
+        "## Memory and growth",
+        "## Missed targets",
+    ):
         assert heading in text
     assert "Quick mode" in text
     rows = [line for line in text.splitlines() if line.startswith(("| A |", "| B |", "| C |"))]

@@ -79,14 +79,18 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
     assert outputs["predictions_rows"] == len(PACKAGED_PHOTOS)
     assert outputs["model_files_uri"] == "gs://local-bucket/resnet_50/*"
     assert outputs["predictions_table_id"] == "local-lake.resnet_inference_test.predictions"
+    assert outputs["top_k"] == 5
+    assert (home / "report.html").is_file()
 
     text = buffer.getvalue()
-    for step in ("[1/6] sample images", "[2/6] model", "[6/6] results"):
+    for step in ("[1/7] sample images", "[2/7] model", "[6/7] results", "[7/7] report"):
         assert step in text
     assert "gs://cloud-samples-data/vision/chelsea.jpg" in text
     assert f"{chelsea.top_labels[0][1]:.3f}  {chelsea.top_labels[0][0]}" in text
     assert "images/s" in text
     assert "UNTRAINED" not in text
+    assert "walkthrough images not used: network use turned off" in text
+    assert "real ResNet-50 SavedModel (found)" in text
 
     # Run again on the same lake: it replaces what it made, same answers.
     again = run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)

@@ -252,3 +252,69 @@ def test_create_model_rules_and_errors(engine: LocalEngine, lake: Path) -> None:
     engine.execute("DROP MODEL IF EXISTS resnet_inference_test.ghost")
     with pytest.raises(SqlRunnerError, match=r"model resnet_inference_test\.ghost not found"):
         engine.execute("DROP MODEL resnet_inference_test.ghost")
+
+
+def test_decode_error_on_its_own_names_the_object(engine: LocalEngine, lake: Path) -> None:
+    broken = lake / "gcs" / "broken-decode" / "x"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "empty.jpg").write_bytes(b"")
+    engine.execute(
+        "CREATE OR REPLACE EXTERNAL TABLE resnet_inference_test.empty_images"
+        " WITH CONNECTION `us.lake-connection`"
+        " OPTIONS(object_metadata = 'SIMPLE', uris = ['gs://broken-decode/x/*'])"
+    )
+    with pytest.raises(SqlRunnerError, match=r"gs://broken-decode/x/empty\.jpg") as caught:
+        engine.execute(
+            "SELECT ML.DECODE_IMAGE(data) AS img FROM resnet_inference_test.empty_images"
+        )
+    assert "Python exception" not in str(caught.value)
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """gcp-storage-emulator in this process on a free loopback port; always stopped."""
+    from gcp_storage_emulator.server import create_server
+
+    server = create_server("127.0.0.1", 0, in_memory=True)
+    server.start()
+    try:
+        host = f"http://127.0.0.1:{server._api._httpd.server_address[1]}"
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
+        yield host
+    finally:
+        server.stop()
+
+
+def test_model_and_images_read_through_cloud_storage(
+    emulator: str, tmp_path: Path, lake: Path, tiny_savedmodel: Path
+) -> None:
+    from google.cloud import storage
+
+    bucket = storage.Client().create_bucket("emu-lake")
+    for path in sorted(tiny_savedmodel.rglob("*")):
+        if path.is_file():
+            name = f"resnet_50/{path.relative_to(tiny_savedmodel).as_posix()}"
+            bucket.blob(name).upload_from_filename(str(path))
+    for path in _jpegs(lake):
+        bucket.blob(f"vision/{path.name}").upload_from_filename(
+            str(path), content_type="image/jpeg"
+        )
+    with LocalEngine(tmp_path / "gcs-lake", progress=False) as engine:
+        engine.create_connection("us.lake-connection")
+        engine.execute(
+            "CREATE SCHEMA resnet_inference_test;"
+            + WALKTHROUGH_OBJECT_TABLE.replace("cloud-samples-data", "emu-lake")
+            + WALKTHROUGH_CREATE_MODEL.replace("BUCKET_NAME", "emu-lake/resnet_50")
+        )
+        table = engine.execute(
+            "SELECT uri, activation_49 FROM ML.PREDICT(MODEL resnet_inference_test.resnet,"
+            f" {FUSED_INPUT}) ORDER BY uri"
+        ).table
+    assert table is not None
+    assert table.column("uri").to_pylist() == [
+        f"gs://emu-lake/vision/{p.name}" for p in _jpegs(lake)
+    ]
+    expected = _tf_predictions(tiny_savedmodel, _jpegs(lake))
+    np.testing.assert_allclose(
+        np.array(table.column("activation_49").to_pylist()), expected, atol=2e-3
+    )

@@ -171,3 +171,13 @@ def test_real_process_exit_codes(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert bad.stdout == ""
     assert bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1
+
+
+def test_table_format_shortens_long_arrays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _cli(
+        capsys, "query", "--home", str(tmp_path), "SELECT GENERATE_ARRAY(1, 1000) AS a"
+    )
+    assert code == 0
+    assert '[1, 2, 3, 4, "... 1000 values"]' in out.splitlines()[2]

@@ -188,6 +188,17 @@ def test_object_table_ddl_rules(engine: LocalEngine) -> None:
         engine.execute("SELECT * FROM ds.images")
 
 
+def test_plain_table_over_an_object_table_name(engine: LocalEngine) -> None:
+    engine.execute(OBJECT_TABLE)
+    with pytest.raises(SqlRunnerError, match=r"object table ds\.images already exists"):
+        engine.execute("CREATE TABLE ds.images AS SELECT 1 AS a")
+    engine.execute("CREATE TABLE IF NOT EXISTS ds.images AS SELECT 1 AS a")
+    assert engine.catalog.relation_kind(TableName("ds", "images")) == "object table"
+    engine.execute("CREATE OR REPLACE TABLE ds.images AS SELECT 1 AS a")
+    assert engine.catalog.relation_kind(TableName("ds", "images")) == "table"
+    assert _rows(engine, "SELECT * FROM ds.images") == [{"a": 1}]
+
+
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
@@ -223,10 +234,12 @@ def test_object_table_ddl_rules(engine: LocalEngine) -> None:
         ),
         ("SELECT ML.EVALUATE(1)", "ML.EVALUATE is not supported"),
         ("DECLARE x INT64", "DECLARE statements are not supported"),
+        ("CREATE VIEW ds.v AS SELECT uri FROM ds.images", "a view over object tables"),
         ("SELECT * FROM ML.PREDICT(MODEL ds.nomodel, TABLE ds.t)", "model ds.nomodel not found"),
     ],
 )
 def test_clear_errors(engine: LocalEngine, sql: str, message: str) -> None:
+    engine.execute(OBJECT_TABLE)
     with pytest.raises(SqlRunnerError, match=message) as caught:
         engine.execute(sql)
     assert str(caught.value).startswith("statement 1 (")
@@ -276,6 +289,24 @@ def test_bigquery_sql_runs_transpiled(engine: LocalEngine) -> None:
         engine, "SELECT x, off FROM UNNEST(['p', 'q']) AS x WITH OFFSET AS off ORDER BY off"
     )
     assert offsets == [{"x": "p", "off": 0}, {"x": "q", "off": 1}]
+
+
+def test_unnamed_result_columns_get_bigquerys_names(engine: LocalEngine) -> None:
+    table = engine.execute(
+        "SELECT 1, 'x' AS named, UPPER('y') UNION ALL SELECT 2, 'z', 'w' ORDER BY 1"
+    ).table
+    assert table is not None
+    assert table.schema.names == ["f0_", "named", "f1_"]
+    assert table.to_pylist()[0] == {"f0_": 1, "named": "x", "f1_": "Y"}
+
+
+def test_views_over_plain_tables_persist(engine: LocalEngine, home: Path) -> None:
+    engine.execute(
+        "CREATE TABLE ds.base AS SELECT 4 AS a; CREATE VIEW ds.v AS SELECT a * 2 AS b FROM ds.base"
+    )
+    engine.close()
+    with LocalEngine(home, progress=False) as again:
+        assert _rows(again, "SELECT b FROM ds.v") == [{"b": 8}]
 
 
 def test_last_row_returning_statement_wins(engine: LocalEngine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import threading
 import time
 from pathlib import Path
@@ -35,6 +36,14 @@ def _jpeg_with_size(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def _bmp_16bit(width: int = 5, height: int = 3) -> bytes:
+    """An uncompressed 16-bit (X1R5G5B5) BMP: Pillow reads it, TensorFlow refuses it."""
+    row = b"\x1f\x7c" * width + b"\0" * ((4 - (2 * width) % 4) % 4)
+    pixels = row * height
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 16, 0, len(pixels), 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 14 + 40 + len(pixels), 0, 0, 54) + info + pixels
+
+
 BAD = {
     "empty.jpg": (b"", "the object is empty"),
     "notes.txt": (b"hello, these are not pixels\n", "not a JPEG, PNG or BMP image"),
@@ -50,6 +59,8 @@ BAD = {
         GOOD_PNG + b"\0" * MAX_IMAGE_BYTES,
         "larger than ML.DECODE_IMAGE's 10 MB limit",
     ),
+    "rgb565.bmp": (_bmp_16bit(), "16-bit BMP: TensorFlow's BMP decoder takes 8, 24 and 32-bit"),
+    "mono.bmp": (encode(Image.new("1", (9, 4), 1), "BMP"), "1-bit BMP"),
     "palette.bmp": (
         encode(Image.new("RGB", (4, 4), (200, 10, 10)).convert("P"), "BMP"),
         "palette BMP",
@@ -72,6 +83,8 @@ def test_bad_image_raises_named_error_quickly(name: str) -> None:
 
 def test_tensorflow_also_refuses_the_undecodable_ones() -> None:
     for name in (
+        "rgb565.bmp",
+        "mono.bmp",
         "empty.jpg",
         "notes.txt",
         "truncated.jpg",

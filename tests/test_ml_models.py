@@ -230,3 +230,29 @@ def test_bf16_runs_or_is_refused_by_cpu(
         with pytest.raises(SqlRunnerError, match="needs a CPU with AVX512-BF16 or AMX"):
             load_model(record, home)
     assert os.environ["SQLRUNNER_RUNTIME"] == "openvino"
+
+
+@pytest.mark.slow
+def test_resnet50_standin_converts_and_agrees_on_photos(
+    standin_savedmodel: Path, sample_images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlrunner.local.decode import decode_rgb
+    from sqlrunner.local.imageops import resize_bilinear
+
+    store = DirStore(tmp_path / "gcs")
+    (tmp_path / "gcs").mkdir()
+    record = create_model(
+        "TENSORFLOW",
+        put_tree(store, standin_savedmodel, "gs://b/resnet_50"),
+        store,
+        tmp_path / "home",
+    )
+    assert record.runtime == "onnx"  # converted, and the probe batch agreed
+    photos = sorted(sample_images.iterdir())[:4]
+    x = np.stack([resize_bilinear(decode_rgb(p.read_bytes()), 224, 224) for p in photos])
+    expected = tf_outputs(standin_savedmodel, x)
+    for runtime in ("openvino", "onnxruntime"):
+        monkeypatch.setenv("SQLRUNNER_RUNTIME", runtime)
+        got = load_model(record, tmp_path / "home").predict({"input_1": x})["activation_49"]
+        np.testing.assert_allclose(got, expected, atol=1e-4, err_msg=runtime)
+        assert np.argmax(got, 1).tolist() == np.argmax(expected, 1).tolist()

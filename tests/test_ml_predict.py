@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +187,31 @@ def test_walkthrough_sql_on_the_local_engine(
     )
     image = table.column("input_1")[0].as_py()
     assert image["shape"] == [224, 224, 3]
+
+
+def test_stream_pulls_input_lazily(tiny: tuple[ModelRecord, Path]) -> None:
+    record, home = tiny
+    blob = photo_like_jpeg(32, 32)
+    schema = pa.schema([("uri", pa.string()), ("__src", pa.binary())])
+    pulled: list[int] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for i in range(50):  # 200 rows, far more than two batches in flight
+            pulled.append(i)
+            yield pa.record_batch(
+                [[f"gs://b/{i}-{j}" for j in range(4)], [blob] * 4], schema=schema
+            )
+
+    stream = predict_stream(
+        load_model(record, home),
+        pa.RecordBatchReader.from_batches(schema, batches()),
+        FUSED,
+        batch_size=4,
+        progress=False,
+    )
+    first = stream.read_next_batch()
+    assert first.num_rows == 4
+    assert first.column("uri").to_pylist() == [f"gs://b/0-{j}" for j in range(4)]
+    assert len(pulled) <= 3  # one batch predicted, one decoding ahead
+    rest = sum(batch.num_rows for batch in stream)
+    assert rest == 196 and len(pulled) == 50

@@ -128,6 +128,11 @@ def test_fetch_accepts_an_archive_with_one_top_folder_and_replaces_only_with_for
     with pytest.raises(SqlRunnerError, match="HTTP 404"):
         fetch_model(dest, f"{server}/gone.tar.gz", progress=False, force=True)
     assert read_provenance(dest) == first
+    # A broken earlier download is replaced, not trusted.
+    (dest / "saved_model.pb").write_bytes(b"truncated")
+    again = fetch_model(dest, f"{server}/nested.tar.gz", progress=False)
+    assert again.sha256 == first.sha256
+    assert read_signature(dest)[0][0].name == "input_1"
 
 
 def test_fetch_404_is_a_clear_error_and_leaves_nothing(server: str, tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ class _FakeStorage(BaseHTTPRequestHandler):
         "vision/notes.txt": b"not an image",
         "vision/../escape.jpg": _jpeg((0, 0, 255)),
         "vision/c.png": b"png, not matched by *.jpg",
+        "vision/d.JPG": b"upper case, not matched by *.jpg either",
     }
 
     def do_GET(self) -> None:
@@ -101,6 +102,8 @@ def test_unreachable_storage_is_a_quick_error(tmp_path: Path) -> None:
 def test_demo_images_fall_back_to_packaged_photos_as_jpeg(tmp_path: Path) -> None:
     samples = write_demo_images(tmp_path, storage_url="http://127.0.0.1:9")
     assert samples.source.startswith("the scikit-image wheel (")
+    assert samples.fallback_reason is not None
+    assert samples.fallback_reason.startswith("cannot fetch http://127.0.0.1:9/storage/v1/b/")
     assert len(samples.paths) == len(PACKAGED_PHOTOS)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         Path(name).stem + ".jpg" for name in PACKAGED_PHOTOS
@@ -116,4 +119,5 @@ def test_demo_images_fall_back_to_packaged_photos_as_jpeg(tmp_path: Path) -> Non
 def test_demo_images_can_skip_the_network(tmp_path: Path) -> None:
     samples = write_demo_images(tmp_path, allow_network=False)
     assert samples.source.startswith("the scikit-image wheel (")
+    assert samples.fallback_reason == "network use turned off"
     assert (tmp_path / "rocket.jpg").is_file()

@@ -10,6 +10,7 @@ import pytest
 from fake_bigquery import FakeBigQueryServer
 from rich.console import Console
 
+from sqlrunner import post_deploy
 from sqlrunner.bigquery import BigQueryRunner, RunSettings, results_rows_written
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.jobids import job_id, job_labels
@@ -90,7 +91,7 @@ def test_each_statement_is_dry_run_then_run_with_labels_location_and_job_id(bq: 
     ]
     assert results_rows_written(results) == 1
     log = bq.log.getvalue()
-    assert "predict.sql statement 1: CREATE_TABLE, 2.0 KiB to process (dry run)" in log
+    assert "predict.sql statement 1: CREATE_TABLE, 2.0 kB to process (dry run)" in log
     assert f"predict.sql statement 2: done in job {expected_id(second, 2)}, 1 rows" in log
 
 
@@ -276,3 +277,49 @@ def test_retries_are_bounded(bq: Harness) -> None:
 def test_backoff_grows_and_is_capped() -> None:
     policy = RetryPolicy(max_attempts=6, initial_s=1, maximum_s=5, multiplier=2)
     assert list(policy.delays()) == [1, 2, 4, 5, 5]
+
+
+def test_a_network_failure_is_retried_then_named(bq: Harness) -> None:
+    bq.server.__exit__()  # nothing listens on the port any more
+    slept: list[float] = []
+    policy = RetryPolicy(max_attempts=3, initial_s=0.5, sleep=slept.append)
+    with pytest.raises(SqlRunnerError) as raised:
+        bq.runner(policy).run_statement("predict.sql", 1, "SELECT 1")
+    assert str(raised.value).startswith("predict.sql statement 1: dry run failed: ")
+    assert "Connection refused" in str(raised.value)
+    assert slept == [0.5, 1.0]
+
+
+def bigquery_step(bq: Harness) -> tuple[post_deploy.StepInputs, post_deploy.BigQueryExecutor]:
+    outputs = {
+        "project": "test-project",
+        "location": "US",
+        "model_files_uri": "gs://test-bucket/resnet_50/*",
+        "model_type": "TENSORFLOW",
+        "object_table_id": "test-project.ds.images",
+        "model_id": "test-project.ds.resnet",
+        "predictions_table_id": "test-project.ds.predictions",
+    }
+    inputs = post_deploy.StepInputs.render("dev", outputs, {"saved_model.pb": "a" * 64})
+    return inputs, post_deploy.BigQueryExecutor(lambda key: bq.runner(run_key=key))
+
+
+def test_step_on_bigquery_reports_rows_written_by_the_insert(bq: Harness) -> None:
+    inputs, executor = bigquery_step(bq)
+    # labels.sql (a CTAS), create_model.sql, then predict.sql: CREATE TABLE, DELETE, INSERT.
+    for rows in (1001, None, None, 2, 9):
+        bq.fake.outcome(rows=rows)
+    result = post_deploy.create(inputs, executor)
+    assert result.predictions_rows == 9  # only what the INSERT wrote
+    assert {j.job_id.split("_")[-1] for j in bq.fake.jobs.values()} == {"0"}
+    assert len(bq.fake.jobs) == 5
+
+
+def test_step_delete_of_an_already_deleted_dataset_does_not_block_destroy(bq: Harness) -> None:
+    inputs, executor = bigquery_step(bq)
+    bq.fake.fail("dry_run", 404, "notFound", "Not found: Dataset test-project:ds")
+    post_deploy.delete(inputs, executor)
+    assert bq.fake.jobs == {}
+    bq.fake.fail("dry_run", 403, "accessDenied", "Access Denied: Dataset test-project:ds")
+    with pytest.raises(SqlRunnerError, match="accessDenied: Access Denied"):
+        post_deploy.delete(inputs, executor)

@@ -45,10 +45,15 @@ TOO_BIG = 10 * 1024 * 1024 + 1
 class Lake:
     """A local lake with photos, a text file and an oversized file under gs://photos/vision/."""
 
-    def __init__(self, home: Path, model: Path, photos: Path) -> None:
+    def __init__(
+        self, home: Path, model: Path, photos: Path, converted: Path | None = None
+    ) -> None:
         from sqlrunner.local.engine import LocalEngine
 
         self.home = home
+        if converted is not None:
+            # HOME/models/<sha256>/ is the engine's conversion cache (docs/contracts.md 3).
+            shutil.copytree(converted, home / "models")
         self.images = home / "gcs" / BUCKET / "vision"
         self.images.mkdir(parents=True)
         for photo in sorted(photos.iterdir())[:4]:
@@ -88,9 +93,24 @@ class Lake:
         )
 
 
+@pytest.fixture(scope="module")
+def converted_models(
+    tmp_path_factory: pytest.TempPathFactory, tiny_savedmodel: Path, sample_images: Path
+) -> Path:
+    """The tiny model converted once, so each lake below skips the conversion."""
+    primed = Lake(tmp_path_factory.mktemp("primed") / "lake", tiny_savedmodel, sample_images)
+    try:
+        primed.run("create_model.sql")
+    finally:
+        primed.engine.close()
+    return primed.home / "models"
+
+
 @pytest.fixture
-def lake(tmp_path: Path, tiny_savedmodel: Path, sample_images: Path) -> Iterator[Lake]:
-    made = Lake(tmp_path / "lake", tiny_savedmodel, sample_images)
+def lake(
+    tmp_path: Path, tiny_savedmodel: Path, sample_images: Path, converted_models: Path
+) -> Iterator[Lake]:
+    made = Lake(tmp_path / "lake", tiny_savedmodel, sample_images, converted_models)
     try:
         yield made
     finally:

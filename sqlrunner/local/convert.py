@@ -129,16 +129,23 @@ def probe_batch(features: tuple[TensorSpec, ...]) -> dict[str, np.ndarray]:
     return feeds
 
 
-def probe_disagreement(src: Path, onnx_path: Path, features: tuple[TensorSpec, ...]) -> str | None:
+def probe_disagreement(
+    src: Path, onnx_path: Path, features: tuple[TensorSpec, ...], model_path: str
+) -> str | None:
     """Run TensorFlow and ONNX Runtime on the probe batch; None when they agree."""
     import onnxruntime as ort
     import tensorflow as tf
 
     feeds = probe_batch(features)
     signature = tf.saved_model.load(str(src)).signatures["serving_default"]
-    expected = {
-        k: v.numpy() for k, v in signature(**{k: tf.constant(v) for k, v in feeds.items()}).items()
-    }
+    try:
+        results = signature(**{k: tf.constant(v) for k, v in feeds.items()})
+    except Exception as exc:  # TensorFlow raises many types
+        shapes = ", ".join(f"{k} {list(v.shape)}" for k, v in feeds.items())
+        raise SqlRunnerError(
+            f"the SavedModel at {model_path} fails on a probe batch of its signature ({shapes}): {exc}"
+        ) from exc
+    expected = {k: v.numpy() for k, v in results.items()}
     try:
         session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
         names = [o.name for o in session.get_outputs()]

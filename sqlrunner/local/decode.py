@@ -121,6 +121,11 @@ def _decode_with_pillow(data: bytes, fmt: str, uri: str | None) -> np.ndarray:
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:
         width, height = im.size
         _check_pixels(width, height, uri)
+        bits = int.from_bytes(data[28:30], "little") if fmt == "BMP" and len(data) >= 30 else 0
+        if fmt == "BMP" and bits not in (8, 24, 32):
+            raise image_error(
+                uri, f"{bits}-bit BMP: TensorFlow's BMP decoder takes 8, 24 and 32-bit BMPs only"
+            )
         if fmt == "BMP" and im.mode in ("P", "1"):
             raise image_error(
                 uri,

@@ -8,6 +8,8 @@ runs in its own DuckDB transaction, so a failed one leaves the lake as it was.
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +33,7 @@ from sqlrunner.local.names import TableName, connection_name
 from sqlrunner.local.relations import Bindings, QueryContext, bind_relations
 from sqlrunner.local.statements import Statement, split_script
 from sqlrunner.local.storage import ObjectStore, open_store, use_gcs_requested
-from sqlrunner.local.transpile import strip_project, to_duckdb
+from sqlrunner.local.transpile import name_unnamed_columns, strip_project, to_duckdb
 
 if TYPE_CHECKING:
     import duckdb
@@ -124,13 +126,14 @@ class LocalEngine:
 
         bindings = Bindings(self.con)
         query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
+        _pop_udf_error()  # a stale one from an earlier statement must not be reported here
         self.con.begin()
         try:
             table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
             self.con.commit()
         except BaseException as exc:
             self._rollback()
-            trapped = query_ctx.trap.error
+            trapped = query_ctx.trap.error or _pop_udf_error()
             if isinstance(exc, SqlRunnerError):
                 raise SqlRunnerError(f"{statement.label}: {exc}") from exc
             if isinstance(trapped, SqlRunnerError):
@@ -152,56 +155,74 @@ class LocalEngine:
     def _dispatch(
         self, tree: exp.Expr, bindings: Bindings, query_ctx: QueryContext
     ) -> tuple[pa.Table | None, int | None]:
-        ddl = DdlContext(self.con, self.catalog, self.store, self.home)
-        if isinstance(tree, exp.Create):
-            kind = str(tree.args.get("kind") or "").upper()
-            if kind == "SCHEMA":
-                create_schema(ddl, tree)
-                return None, None
-            if kind == "MODEL":
-                create_model(ddl, tree)
-                return None, None
-            if _is_external(tree):
-                create_external_table(ddl, tree)
-                return None, None
-            if kind in ("TABLE", "VIEW"):
-                self._check_relation_name(tree)
-        if isinstance(tree, exp.Drop):
-            kind = str(tree.args.get("kind") or "").upper()
-            if kind == "SCHEMA":
-                drop_schema(ddl, tree)
-                return None, None
-            if kind == "MODEL":
-                drop_model(ddl, tree)
-                return None, None
-            if kind == "TABLE":
-                dropped = dropped_table(tree)
-                name = TableName(dropped.db, dropped.name)
-                if dropped.db and self.catalog.object_table(name) is not None:
-                    drop_object_table(ddl, name)
-                    return None, None
+        if self._run_in_engine(tree):
+            return None, None
         if not isinstance(tree, _TRANSPILED):
             raise SqlRunnerError(f"{_kind(tree)} statements are not supported by the local engine")
         return self._transpiled(tree, bindings, query_ctx)
 
-    def _check_relation_name(self, create: exp.Create) -> None:
+    def _run_in_engine(self, tree: exp.Expr) -> bool:
+        """Runs the statements DuckDB cannot (schemas, object tables, models); True if it did."""
+        ddl = DdlContext(self.con, self.catalog, self.store, self.home)
+        kind = str(tree.args.get("kind") or "").upper()
+        if isinstance(tree, exp.Create):
+            if kind == "SCHEMA":
+                create_schema(ddl, tree)
+            elif kind == "MODEL":
+                create_model(ddl, tree)
+            elif _is_external(tree):
+                create_external_table(ddl, tree)
+            elif kind in ("TABLE", "VIEW"):
+                return self._object_table_in_the_way(tree)
+            else:
+                return False
+            return True
+        if isinstance(tree, exp.Drop):
+            if kind == "SCHEMA":
+                drop_schema(ddl, tree)
+            elif kind == "MODEL":
+                drop_model(ddl, tree)
+            elif kind == "TABLE" and self._is_object_table(dropped_table(tree)):
+                dropped = dropped_table(tree)
+                drop_object_table(ddl, TableName(dropped.db, dropped.name))
+            else:
+                return False
+            return True
+        return False
+
+    def _is_object_table(self, table: exp.Table) -> bool:
+        return (
+            bool(table.db)
+            and self.catalog.object_table(TableName(table.db, table.name)) is not None
+        )
+
+    def _object_table_in_the_way(self, create: exp.Create) -> bool:
+        """CREATE TABLE/VIEW over an object table's name: True when IF NOT EXISTS makes it a no-op."""
         target = create.this.this if isinstance(create.this, exp.Schema) else create.this
-        if not isinstance(target, exp.Table) or not target.db:
-            return
+        if not isinstance(target, exp.Table) or not self._is_object_table(target):
+            return False
         name = TableName(target.db, target.name)
-        if self.catalog.object_table(name) is None:
-            return
-        if not create.args.get("replace"):
-            if create.args.get("exists"):
-                return
-            raise SqlRunnerError(f"object table {name} already exists")
-        self.catalog.drop_object_table(name)
+        if create.args.get("replace"):
+            self.catalog.drop_object_table(name)
+            return False
+        if create.args.get("exists"):
+            return True
+        raise SqlRunnerError(f"object table {name} already exists")
 
     def _transpiled(
         self, tree: exp.Expr, bindings: Bindings, query_ctx: QueryContext
     ) -> tuple[pa.Table | None, int | None]:
         strip_project(tree)
+        if isinstance(tree, exp.Query):
+            name_unnamed_columns(tree)
         bind_relations(tree, query_ctx, bindings)
+        is_view = isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() == "VIEW"
+        if is_view and bindings.bound:
+            # The Arrow streams a view would read exist only while this statement runs.
+            raise SqlRunnerError(
+                "a view over object tables or ML.PREDICT is not supported by the local engine;"
+                " use CREATE TABLE ... AS SELECT"
+            )
         sql = to_duckdb(tree)
         if isinstance(tree, exp.Query):
             table = self.con.sql(sql).to_arrow_table()
@@ -243,5 +264,16 @@ def _kind(tree: exp.Expr) -> str:
     return tree.key.upper()
 
 
+def _pop_udf_error() -> SqlRunnerError | None:
+    """The SqlRunnerError an image UDF raised inside DuckDB, which only keeps its text."""
+    images = sys.modules.get("sqlrunner.local.images")  # never imported: no UDF ran
+    if images is None:
+        return None
+    error: SqlRunnerError | None = images.pop_udf_error()
+    return error
+
+
 def _clean(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    text = " ".join(str(exc).split())
+    # DuckDB's spelling hints may point at the engine's own hidden names; drop those.
+    return re.sub(r' Did you mean "[^"]*sqlrunner[^"]*"\?', "", text)

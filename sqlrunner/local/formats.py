@@ -91,15 +91,21 @@ def format_table(table: pa.Table | None) -> str:
 def _table_cell(value: Any) -> str:
     if value is None:
         return "NULL"
-    if isinstance(value, list) and len(value) > _LIST_PREVIEW:
-        shown = ", ".join(json.dumps(v) for v in value[:_LIST_PREVIEW])
-        text = f"[{shown}, ... {len(value)} values]"
-    elif isinstance(value, dict | list):
-        text = json.dumps(value)
-    else:
-        text = str(value)
+    text = json.dumps(_preview(value)) if isinstance(value, dict | list) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 3] + "..."
+
+
+def _preview(value: Any) -> Any:
+    """Long arrays (a decoded image holds 150,528 floats) shortened before they are printed."""
+    if isinstance(value, dict):
+        return {k: _preview(v) for k, v in value.items()}
+    if isinstance(value, list):
+        shown = [_preview(v) for v in value[:_LIST_PREVIEW]]
+        if len(value) > _LIST_PREVIEW:
+            shown.append(f"... {len(value)} values")
+        return shown
+    return value
 
 
 def render(table: pa.Table | None, fmt: str) -> str:

@@ -81,7 +81,8 @@ def _list_model_files(model_path: str, store: ModelFileStore) -> list[tuple[str,
         if not o.uri.endswith("/") and o.uri[len(folder) :]
     ]
     if not files:
-        raise SqlRunnerError(f"model_path {model_path} matches no files")
+        hint = "" if "*" in model_path else f" (a folder is written {model_path.rstrip('/')}/*)"
+        raise SqlRunnerError(f"model_path {model_path} matches no files{hint}")
     total = sum(size for _, _, size in files)
     if total > MAX_MODEL_BYTES:
         raise SqlRunnerError(
@@ -179,7 +180,7 @@ def _prepare(
     onnx_path = staging / "model.onnx"
     problem = convert.savedmodel_to_onnx(source, onnx_path)
     if problem is None:
-        problem = convert.probe_disagreement(source, onnx_path, features)
+        problem = convert.probe_disagreement(source, onnx_path, features, model_path)
     if problem is None:
         return ModelRecord(model_type, model_path, content_hash, f"{content_hash}/model.onnx",
                            "onnx", features, labels)  # fmt: skip
@@ -221,9 +222,12 @@ class LoadedModel:
             raise SqlRunnerError(
                 f"model {self.record.model_path} failed on {self.runtime}: {exc}"
             ) from exc
-        return {
-            spec.name: outputs[spec.name] for spec in self.record.labels if spec.name in outputs
-        } or outputs
+        missing = [spec.name for spec in self.record.labels if spec.name not in outputs]
+        if missing:
+            raise SqlRunnerError(
+                f"model {self.record.model_path} returned no output {', '.join(missing)}"
+            )
+        return {spec.name: outputs[spec.name] for spec in self.record.labels}
 
 
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...], model_path: str) -> None:

@@ -97,6 +97,10 @@ class Bindings:
         self._readers.append(reader)
         return name
 
+    @property
+    def bound(self) -> bool:
+        return bool(self._names)
+
     def child(self) -> Bindings:
         bindings = Bindings(self.con.cursor())
         self._children.append(bindings)
@@ -143,6 +147,8 @@ def _bind_predict(
     from sqlrunner.local.models import load_model
     from sqlrunner.local.predict import FusedImageFeature, predict_stream
 
+    if predict.args.get("params_struct") is not None:
+        raise SqlRunnerError("ML.PREDICT's STRUCT of settings is not supported by the local engine")
     model_ref = predict.this
     if not isinstance(model_ref, exp.Table) or not model_ref.db:
         raise SqlRunnerError("ML.PREDICT needs MODEL dataset.model as its first argument")

@@ -120,6 +120,69 @@ def rewrite_unnest_offsets(tree: exp.Expr) -> None:
             join.set("on", exp.true())
 
 
+def name_unnamed_columns(query: exp.Expr) -> None:
+    """Unaliased expressions in a query's result get BigQuery's names `f0_`, `f1_`, ..."""
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    if not isinstance(query, exp.Select):
+        return
+    unnamed = 0
+    for projection in list(query.expressions):
+        if isinstance(projection, exp.Alias | exp.Column | exp.Star | exp.Dot):
+            continue
+        projection.replace(exp.alias_(projection.copy(), f"f{unnamed}_", quoted=True))
+        unnamed += 1
+
+
+def raise_where_bigquery_raises(tree: exp.Expr) -> None:
+    """Array indexes out of bounds and division by zero fail in BigQuery; DuckDB gives NULL and inf.
+
+    Unless written SAFE_ (SAFE_OFFSET, SAFE_DIVIDE), they are wrapped in a CASE that
+    calls DuckDB's error() with BigQuery's message.
+    """
+    for bracket in list(tree.find_all(exp.Bracket)):
+        if bracket.args.get("offset") is None or bracket.args.get("safe"):
+            continue
+        if len(bracket.expressions) != 1:
+            continue
+        index = bracket.expressions[0]
+        base = int(bracket.args["offset"])
+        length = exp.Anonymous(this="len", expressions=[bracket.this.copy()])
+        out_of_bounds = exp.or_(
+            exp.LT(this=index.copy(), expression=exp.Literal.number(base)),
+            exp.GTE(
+                this=index.copy(),
+                expression=exp.Add(this=length, expression=exp.Literal.number(base)),
+            ),
+        )
+        message = exp.DPipe(
+            this=exp.DPipe(
+                this=exp.Literal.string("Array index "),
+                expression=exp.cast(index.copy(), "VARCHAR"),
+            ),
+            expression=exp.Literal.string(" is out of bounds"),
+        )
+        checked = bracket.copy()
+        checked.set("safe", True)  # the CASE does the check; do not wrap it again
+        bracket.replace(_fail_when(out_of_bounds, message, checked))
+    for division in list(tree.find_all(exp.Div)):
+        divisor = division.expression
+        if division.args.get("safe") or (
+            isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0
+        ):
+            continue
+        checked = division.copy()
+        checked.set("safe", True)
+        zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
+        text = exp.Literal.string(f"division by zero: {division.sql('bigquery')}")
+        division.replace(_fail_when(zero, text, checked))
+
+
+def _fail_when(condition: exp.Expr, message: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
+    error = exp.Anonymous(this="error", expressions=[message])
+    return exp.Paren(this=exp.Case(ifs=[exp.If(this=condition, true=error)], default=otherwise))
+
+
 def refuse_unsupported(tree: exp.Expr) -> None:
     """ML.* / AI.* calls the engine has not rewritten are refused by name, never passed on."""
     for node in tree.walk():
@@ -139,6 +202,7 @@ def refuse_unsupported(tree: exp.Expr) -> None:
 def to_duckdb(tree: exp.Expr) -> str:
     refuse_unsupported(tree)
     rewrite_unnest_offsets(tree)
+    raise_where_bigquery_raises(tree)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:

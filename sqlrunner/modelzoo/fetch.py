@@ -72,11 +72,10 @@ def fetch_model(
     """Download, verify and install the SavedModel at `dest`; returns its provenance.
 
     `timeout` bounds the connection and every stalled read, so an unreachable host
-    fails within seconds. An already verified download at `dest` is kept unless `force`.
+    fails within seconds. A verified earlier download at `dest` is kept unless `force`; a broken one is replaced.
     """
     existing = read_provenance(dest)
-    if existing is not None and not force:
-        verify_signature(dest)
+    if existing is not None and not force and _still_valid(dest):
         return existing
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}-fetch-", dir=dest.parent) as work:
@@ -101,6 +100,14 @@ def fetch_model(
         (model_root / PROVENANCE_FILE).write_text(provenance.to_json())
         _replace_dir(model_root, dest, Path(work) / "previous")
     return provenance
+
+
+def _still_valid(model_dir: Path) -> bool:
+    try:
+        verify_signature(model_dir)
+    except SqlRunnerError:
+        return False
+    return True
 
 
 def download(url: str, target: Path, *, timeout: float, progress: bool) -> tuple[str, str, int]:
