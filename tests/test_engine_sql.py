@@ -355,3 +355,24 @@ def test_unnest_with_offset_counts_from_zero_and_stays_lateral(engine: LocalEngi
         "SELECT id, x FROM ds.arrays LEFT JOIN UNNEST(arr) AS x WITH OFFSET ORDER BY id, x",
     )
     assert {"id": 2, "x": None} in kept
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT [1, 2][OFFSET(2)]", "Array index 2 is out of bounds"),
+        ("SELECT [1, 2][ORDINAL(0)]", "Array index 0 is out of bounds"),
+        ("SELECT x / (x - 1) FROM UNNEST([1]) AS x", r"division by zero: x / \(x - 1\)"),
+    ],
+)
+def test_errors_bigquery_raises_are_raised(engine: LocalEngine, sql: str, message: str) -> None:
+    with pytest.raises(SqlRunnerError, match=message):
+        engine.execute(sql)
+
+
+def test_safe_forms_and_in_bounds_indexes_return_values(engine: LocalEngine) -> None:
+    assert _rows(
+        engine,
+        "SELECT [1, 2][OFFSET(1)] AS a, [1, 2][ORDINAL(1)] AS b, [1, 2][SAFE_OFFSET(9)] AS c,"
+        " SAFE_DIVIDE(1, 0) AS d, 6 / 4 AS e, CAST(NULL AS ARRAY<INT64>)[OFFSET(0)] AS f",
+    ) == [{"a": 2, "b": 1, "c": None, "d": None, "e": 1.5, "f": None}]

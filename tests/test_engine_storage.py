@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from sqlrunner.cli import main
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.engine import LocalEngine
 from sqlrunner.local.storage import GcsObjectStore, LocalObjectStore, UriPattern, open_store
@@ -183,3 +185,27 @@ def test_engine_object_table_over_the_emulator(emulator: str, tmp_path: Path) ->
     ]
     # Nothing was written to HOME/gcs: the objects came from the emulator.
     assert list((tmp_path / "lake" / "gcs").iterdir()) == []
+
+
+def test_query_command_with_gcs_flag(
+    emulator: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _upload({"imgs/x.jpg": (_jpeg_bytes(), "image/jpeg")})
+    home = str(tmp_path / "lake")
+    assert main(["connection", "create", "us.lake-connection", "--home", home]) == 0
+    code = main(
+        [
+            "query",
+            "--home",
+            home,
+            "--gcs",
+            "--format",
+            "json",
+            "CREATE SCHEMA ds; CREATE EXTERNAL TABLE ds.o WITH CONNECTION `us.lake-connection`"
+            " OPTIONS(object_metadata = 'SIMPLE', uris = ['gs://emu-bucket/*.jpg']);"
+            " SELECT uri, content_type FROM ds.o",
+        ]
+    )
+    out = capsys.readouterr().out.splitlines()[-1]
+    assert code == 0
+    assert json.loads(out) == [{"uri": "gs://emu-bucket/imgs/x.jpg", "content_type": "image/jpeg"}]

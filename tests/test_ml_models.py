@@ -256,3 +256,20 @@ def test_resnet50_standin_converts_and_agrees_on_photos(
         got = load_model(record, tmp_path / "home").predict({"input_1": x})["activation_49"]
         np.testing.assert_allclose(got, expected, atol=1e-4, err_msg=runtime)
         assert np.argmax(got, 1).tolist() == np.argmax(expected, 1).tolist()
+
+
+def test_model_with_batch_of_one_runs_row_by_row(store: DirStore, tmp_path: Path) -> None:
+    class OneAtATime(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 3], tf.float32, name="input_1")])
+        def serve(self, input_1: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"mean": tf.reduce_mean(input_1, axis=[1, 2])}
+
+    module = OneAtATime()
+    tf.saved_model.save(module, str(tmp_path / "one"), signatures={"serving_default": module.serve})
+    record = create_model(
+        "TENSORFLOW", put_tree(store, tmp_path / "one", "gs://b/one"), store, tmp_path / "home"
+    )
+    assert record.features[0].shape == (1, 8, 8, 3)
+    x = np.random.default_rng(2).random((3, 8, 8, 3), dtype=np.float32)
+    got = load_model(record, tmp_path / "home").predict({"input_1": x})["mean"]
+    np.testing.assert_allclose(got, x.mean(axis=(1, 2)), rtol=1e-5)

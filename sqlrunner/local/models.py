@@ -213,6 +213,16 @@ class LoadedModel:
             value = np.ascontiguousarray(feeds[spec.name], dtype=np.dtype(spec.dtype))
             _check_shape(spec, value.shape, self.record.model_path)
             ready[spec.name] = value
+        rows = next(iter(ready.values())).shape[0] if ready else 0
+        if rows > 1 and any(spec.shape and spec.shape[0] == 1 for spec in self.record.features):
+            # BigQuery accepts models whose batch dimension is fixed at 1: run row by row.
+            parts = [
+                self._run_batch({k: v[i : i + 1] for k, v in ready.items()}) for i in range(rows)
+            ]
+            return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        return self._run_batch(ready)
+
+    def _run_batch(self, ready: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
             with self._lock:
                 outputs = self._run(ready)

@@ -27,7 +27,6 @@ OBJECT_TABLE_SCHEMA = pa.schema(
         ("metadata", METADATA_TYPE),
     ]
 )
-COLUMNS = (*OBJECT_TABLE_SCHEMA.names, DATA_COLUMN)
 
 DEFAULT_BATCH_ROWS = 64
 

@@ -23,6 +23,8 @@ URI_PREFIX = "__sqlrunner_uri_"
 
 @dataclass(frozen=True)
 class FusedPlan:
+    """What becomes predict.FusedImageFeature; kept here so planning needs no numpy/decoders."""
+
     source_column: str
     uri_column: str | None
     resize: tuple[int, int, bool] | None

@@ -165,17 +165,21 @@ def raise_where_bigquery_raises(tree: exp.Expr) -> None:
         checked = bracket.copy()
         checked.set("safe", True)  # the CASE does the check; do not wrap it again
         bracket.replace(_fail_when(out_of_bounds, message, checked))
+    _check_divisions(tree)
+
+
+def _check_divisions(tree: exp.Expr) -> None:
     for division in list(tree.find_all(exp.Div)):
         divisor = division.expression
         if division.args.get("safe") or (
             isinstance(divisor, exp.Literal) and not divisor.is_string and float(divisor.this) != 0
         ):
             continue
-        checked = division.copy()
-        checked.set("safe", True)
+        unchecked = division.copy()
+        unchecked.set("safe", True)
         zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
         text = exp.Literal.string(f"division by zero: {division.sql('bigquery')}")
-        division.replace(_fail_when(zero, text, checked))
+        division.replace(_fail_when(zero, text, unchecked))
 
 
 def _fail_when(condition: exp.Expr, message: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
