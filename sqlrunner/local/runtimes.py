@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local.openvino_runtime import import_openvino
 
 RUNTIME_ENV = "SQLRUNNER_RUNTIME"
 PRECISION_ENV = "SQLRUNNER_PRECISION"
@@ -115,14 +116,14 @@ def _open_onnxruntime(path: Path, precision: str) -> RunFn:
 
 
 def cpu_supports_bf16() -> bool:
-    import openvino as ov
+    ov = import_openvino()
 
     capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return "BF16" in [str(c).upper() for c in capabilities]
 
 
 def _open_openvino(path: Path, precision: str) -> RunFn:
-    import openvino as ov
+    ov = import_openvino()
 
     if precision == "bf16" and not cpu_supports_bf16():
         raise SqlRunnerError(
