@@ -1,7 +1,7 @@
 """Case B in its own process: `sql/predict.sql` on the local engine, timed, with peak RSS.
 
 Run as `python -m bench.engine_run --home H --count N [--warmup-count W]`; prints one
-JSON object. The warm-up runs the same predict.sql over a small object table first,
+JSON object. `--query ml.predict` times ML.PREDICT alone instead of predict.sql. The warm-up runs the same predict.sql over a small object table first,
 so the timed run measures the engine's steady throughput, not model loading (whose
 cost is reported separately as `warmup_seconds`). Peak RSS is the process's VmHWM,
 read at the end, so it covers the warm-up, the run and everything imported.
@@ -28,6 +28,10 @@ from bench.workspace import REPO_ROOT
 
 if TYPE_CHECKING:
     from sqlrunner.local.engine import LocalEngine
+
+PREDICT_SQL = "predict.sql"
+PREDICT_ONLY = "ml.predict"
+QUERIES = (PREDICT_SQL, PREDICT_ONLY)
 
 
 @dataclass(frozen=True)
@@ -88,22 +92,30 @@ def run_in_process(
     warmup_count: int,
     py_spy: str | None = None,
     profile_path: Path | None = None,
+    query: str = PREDICT_SQL,
 ) -> EngineRun:
+    """Time `query` (predict.sql, or ML.PREDICT alone) over `count` photos in this process."""
     from sqlrunner.local.engine import LocalEngine
 
     lake = BenchLake(home)
+    statement = lake.predict_sql if query == PREDICT_SQL else lake.predict_only_sql
     with LocalEngine(home, progress=False) as engine:
         warmup_seconds = 0.0
         if warmup_count:
             start = time.perf_counter()
-            engine.execute(lake.predict_sql(warmup_count))
+            engine.execute(statement(warmup_count))
             warmup_seconds = time.perf_counter() - start
         with sampled_by_py_spy(py_spy, profile_path):
             start = time.perf_counter()
-            engine.execute(lake.predict_sql(count))
+            result = engine.execute(statement(count))
             seconds = time.perf_counter() - start
-        top1 = _top1_indices(lake, engine, count)
-    return EngineRun(count, seconds, warmup_seconds, len(top1), peak_rss_mb(), top1)
+        if query == PREDICT_SQL:
+            top1 = _top1_indices(lake, engine, count)
+            rows = len(top1)
+        else:
+            top1 = []
+            rows = int(result.table.column("n")[0].as_py()) if result.table else 0
+    return EngineRun(count, seconds, warmup_seconds, rows, peak_rss_mb(), top1)
 
 
 def _without_engine_settings(environ: Mapping[str, str]) -> dict[str, str]:
@@ -117,13 +129,14 @@ def run_subprocess(
     warmup_count: int,
     profile: tuple[str, Path] | None = None,
     env: dict[str, str] | None = None,
+    query: str = PREDICT_SQL,
 ) -> EngineRun:
     """Run case B in a fresh interpreter with engine defaults, changed only by `env`.
 
     With `profile` (the py-spy executable, its raw output path) py-spy samples the run.
     """
     command = [sys.executable, "-m", "bench.engine_run", "--home", str(home)]
-    command += ["--count", str(count), "--warmup-count", str(warmup_count)]
+    command += ["--count", str(count), "--warmup-count", str(warmup_count), "--query", query]
     if profile is not None:
         command += ["--py-spy", profile[0], "--profile", str(profile[1])]
     completed = subprocess.run(
@@ -145,10 +158,13 @@ def main() -> int:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--warmup-count", type=int, default=0)
+    parser.add_argument("--query", choices=QUERIES, default=PREDICT_SQL)
     parser.add_argument("--py-spy", help="py-spy executable: sample the timed run")
     parser.add_argument("--profile", type=Path, help="where py-spy writes its raw samples")
     args = parser.parse_args()
-    run = run_in_process(args.home, args.count, args.warmup_count, args.py_spy, args.profile)
+    run = run_in_process(
+        args.home, args.count, args.warmup_count, args.py_spy, args.profile, args.query
+    )
     print(json.dumps(run.__dict__))
     return 0
 

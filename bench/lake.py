@@ -90,6 +90,20 @@ class BenchLake:
         options = RenderOptions(full_refresh=True)
         return render_file("predict.sql", self.outputs(count), options).sql
 
+    def predict_only_sql(self, count: int) -> str:
+        """ML.PREDICT alone, with predict.sql's image input, every output read and dropped.
+
+        Set against predict.sql, it tells the engine's streaming inference apart from
+        the SQL that ranks and stores the scores.
+        """
+        outputs = self.outputs(count)
+        return (
+            "SELECT COUNT(*) AS n, MAX(ARRAY_LENGTH(activation_49)) AS classes\n"
+            f"FROM ML.PREDICT(MODEL `{outputs['model_id']}`, (\n"
+            "  SELECT uri, ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1\n"
+            f"  FROM `{outputs['object_table_id']}`))"
+        )
+
 
 def _link_or_copy(source: Path, target: Path) -> None:
     try:

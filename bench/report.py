@@ -158,6 +158,8 @@ def _engine_runs_table(results: BenchResults) -> list[str]:
         ("B at 10xN", results.engine_10n),
         ("B at N, SQLRUNNER_PRECISION=bf16", results.engine_bf16),
         ("B at N, SQLRUNNER_RUNTIME=onnxruntime", results.engine_onnxruntime),
+        ("ML.PREDICT alone at N", results.predict_only_n),
+        ("ML.PREDICT alone at 10xN", results.predict_only_10n),
     ):
         if run is None:
             lines.append(f"| {label} | | not measured | | | |")
@@ -259,6 +261,17 @@ def _reading(results: BenchResults) -> list[str]:
             f"{large.per_second:.1f} images/s; the first predict.sql in a fresh process "
             f"(the warm-up: loading and compiling the model) took {small.warmup_seconds:.1f} s."
         )
+    alone_small, alone_large = results.predict_only_n, results.predict_only_10n
+    if small and large and alone_small and alone_large:
+        lines.append(
+            "ML.PREDICT alone (the same image input, outputs read and dropped) grew peak RSS by "
+            f"{alone_large.peak_rss_mb - alone_small.peak_rss_mb:.0f} MB from N to 10xN and "
+            f"took {alone_large.seconds / alone_small.seconds:.2f}x the time; the whole "
+            f"predict.sql grew it by {large.peak_rss_mb - small.peak_rss_mb:.0f} MB and took "
+            f"{large.seconds / small.seconds:.2f}x. What predict.sql adds to ML.PREDICT (the "
+            "UNNEST of 1001 scores per image, the ROW_NUMBER window, ARRAY_AGG, the insert) is "
+            "the difference."
+        )
     bf16 = results.bf16
     bf16_rate = _rate(next((r for r in results.runtimes if r.name == "OpenVINO BF16"), None))
     if bf16_rate and a and e and results.engine_bf16:
@@ -281,6 +294,19 @@ def _missed(results: BenchResults) -> list[str]:
     return [*lines, "", "What holds each back is in the reading above."]
 
 
+def _load_note(results: BenchResults) -> list[str]:
+    """The 1-minute load average around the run: other work on the cores skews every figure."""
+    before, after, cores = results.load_before, results.load_after, results.machine.cores
+    note = f"Load average (1 min) before the run: {before:.2f}, after: {after:.2f}."
+    # Only the figure before says much: during the run the benchmark itself loads every core.
+    if before > 0.5 * cores:
+        note += (
+            " **Other work was running on these cores: the figures are skewed by it and only "
+            "ratios measured close together mean much.**"
+        )
+    return [note, ""]
+
+
 def render(results: BenchResults, command: str) -> str:
     config, machine = results.config, results.machine
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -298,6 +324,7 @@ def render(results: BenchResults, command: str) -> str:
         f"Machine: {machine.cpu_model}, {machine.cores} cores, BF16 instructions: "
         f"{'yes' if machine.bf16 else 'no'}; Python {machine.python}; {versions}.",
         "",
+        *_load_note(results),
         f"Workload: N = {config.count} JPEG photos of 640x480 (and 10xN = "
         f"{config.count * config.growth_factor} for growth and memory), made from the real "
         "photos scikit-image ships (crops upscaled, blended, graded, with grain); model: "

@@ -8,6 +8,7 @@ the report always says what was and was not measured.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import numpy as np
 
 from bench import cases, preprocess
 from bench.converted import convert_with_tf2onnx, engine_onnx
-from bench.engine_run import EngineRun
+from bench.engine_run import PREDICT_ONLY, EngineRun
 from bench.engine_run import run_subprocess as run_engine
 from bench.lake import CONNECTION, BenchLake
 from bench.machine import MachineInfo, describe_machine
@@ -86,12 +87,16 @@ class BenchResults:
     engine_10n: EngineRun | None = None
     engine_bf16: EngineRun | None = None
     engine_onnxruntime: EngineRun | None = None
+    predict_only_n: EngineRun | None = None
+    predict_only_10n: EngineRun | None = None
     engine_onnxruntime_error: str | None = None
     engine_error: str | None = None
     bf16: Bf16Result = field(default_factory=Bf16Result)
     profile: ProfileSummary | None = None
     profile_error: str | None = None
     seconds: float = 0.0
+    load_before: float = 0.0
+    load_after: float = 0.0
     log: list[str] = field(default_factory=list)
 
     def ceiling(self) -> CaseResult | None:
@@ -179,6 +184,7 @@ def _preprocess(photos_dir: Path, count: int, impl: str) -> tuple[Throughput, st
 def run_benchmark(config: BenchConfig) -> BenchResults:
     started = time.perf_counter()
     results = BenchResults(config=config, machine=describe_machine())
+    results.load_before = os.getloadavg()[0]
     log = results.log
     threads = results.machine.cores
     warmup = config.warmup_count
@@ -273,6 +279,13 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
             log, f"B at {total}", lambda: run_engine(lake.home, total, warmup)
         )
         results.engine_error = results.engine_error or error
+        predict_only = partial(run_engine, lake.home, warmup_count=warmup, query=PREDICT_ONLY)
+        results.predict_only_n, _ = _attempt(
+            log, f"ML.PREDICT alone at {config.count}", partial(predict_only, count=config.count)
+        )
+        results.predict_only_10n, _ = _attempt(
+            log, f"ML.PREDICT alone at {total}", partial(predict_only, count=total)
+        )
         if bf16_ok:
             results.engine_bf16, results.bf16.error = _attempt(
                 log,
@@ -296,6 +309,7 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
             )
     _compare_bf16(results, space)
     results.seconds = time.perf_counter() - started
+    results.load_after = os.getloadavg()[0]
     save_results(results, config.work_dir / "results.json")
     return results
 

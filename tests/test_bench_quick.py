@@ -54,6 +54,12 @@ def test_engine_predicted_every_photo_at_n_and_10n(quick_results: BenchResults) 
     assert all(0 <= index <= 1000 for index in small.top1)
 
 
+def test_ml_predict_alone_returned_every_photo(quick_results: BenchResults) -> None:
+    small, large = quick_results.predict_only_n, quick_results.predict_only_10n
+    assert small is not None and large is not None
+    assert (small.rows, large.rows) == (COUNT, 10 * COUNT)
+
+
 @pytest.mark.skipif(not cpu_has_bf16(), reason="the CPU has no BF16 instructions")
 def test_bf16_compared_with_fp32(quick_results: BenchResults) -> None:
     bf16 = quick_results.bf16
