@@ -13,6 +13,7 @@ from bench.run import BenchConfig, run_benchmark
 DEFAULT_COUNT = 200
 QUICK_COUNT = 6
 QUICK_BATCH = 2
+BATCH_SIZE = 32  # the engine's ML.PREDICT batch size
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,10 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     args = parser.parse_args(argv)
     count = args.count or (QUICK_COUNT if args.quick else DEFAULT_COUNT)
+    batch_size = QUICK_BATCH if args.quick else BATCH_SIZE
+    if count < batch_size:
+        parser.error(f"--count must be at least the batch size, {batch_size}")
     config = BenchConfig(
         work_dir=args.work.resolve(),
         count=count,
-        batch_size=QUICK_BATCH if args.quick else 32,
+        batch_size=batch_size,
         rounds=1 if args.quick else 2,
         quick=args.quick,
         profile=not args.no_profile,

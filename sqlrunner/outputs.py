@@ -92,8 +92,8 @@ def required_output_keys() -> tuple[str, ...]:
     return tuple(key for key in output_keys() if key not in _OPTIONAL_KEYS)
 
 
-def read_outputs(path: Path) -> StackOutputs:
-    """Read a file written by `pulumi stack output --json > FILE` or by the local lake."""
+def read_outputs_mapping(path: Path) -> dict[str, Any]:
+    """The JSON object of `pulumi stack output --json > FILE` or the local lake's outputs.json."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -101,13 +101,20 @@ def read_outputs(path: Path) -> StackOutputs:
             f"no outputs file at {path}; write one with "
             f"`pulumi stack output --json --show-secrets > {path}`"
         ) from None
+    except OSError as exc:
+        raise SqlRunnerError(f"cannot read stack outputs {path}: {exc.strerror}") from exc
     try:
         values = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SqlRunnerError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(values, dict):
         raise SqlRunnerError(f"{path} should hold one JSON object of stack outputs")
-    return StackOutputs.from_mapping(values, source=str(path))
+    return values
+
+
+def read_outputs(path: Path) -> StackOutputs:
+    """Read and validate every key of the contract from an outputs file."""
+    return StackOutputs.from_mapping(read_outputs_mapping(path), source=str(path))
 
 
 def read_pulumi_stack_outputs(stack: str | None = None, cwd: Path | None = None) -> StackOutputs:

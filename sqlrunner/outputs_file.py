@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
-from sqlrunner.templates import load_outputs
+from sqlrunner.outputs import read_outputs_mapping
 
 DEFAULT_HOME = Path(".lake")
 
@@ -27,6 +28,6 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def outputs_from_args(args: argparse.Namespace) -> dict[str, object]:
+def outputs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     path: Path = args.outputs or lake_home(args.home) / "outputs.json"
-    return load_outputs(path)
+    return read_outputs_mapping(path)

@@ -9,7 +9,6 @@ A value that fails its rule is refused with a message naming the output key.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -187,19 +186,6 @@ def render_pipeline(
 ) -> list[RenderedTemplate]:
     """labels.sql, create_model.sql and predict.sql, rendered, in the order they run."""
     return [render_file(SQL_DIR / name, outputs, options) for name in PIPELINE]
-
-
-def load_outputs(path: Path) -> dict[str, object]:
-    """Stack outputs from `pulumi stack output --json` or the local lake's outputs.json."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SqlRunnerError(f"cannot read stack outputs {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise SqlRunnerError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
-    if not isinstance(data, dict):
-        raise SqlRunnerError(f"{path}: expected a JSON object of stack outputs")
-    return data
 
 
 def split_statements(sql: str, source: str = "SQL") -> list[str]:

@@ -257,6 +257,8 @@ def test_render_command_refuses_injection_with_one_error_line(tmp_path: Path) ->
 def test_render_command_names_a_missing_outputs_file(tmp_path: Path) -> None:
     done = run_cli("render", "create_model.sql", "--outputs", str(tmp_path / "nope.json"))
     assert done.returncode == 1
+    missing = tmp_path / "nope.json"
     assert done.stderr.strip() == (
-        f"error: cannot read stack outputs {tmp_path / 'nope.json'}: No such file or directory"
+        f"error: no outputs file at {missing}; write one with "
+        f"`pulumi stack output --json --show-secrets > {missing}`"
     )

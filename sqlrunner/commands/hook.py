@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlrunner.templates import RenderOptions, load_outputs
+from sqlrunner.templates import RenderOptions
 
 
 def register(subparsers: Any) -> None:
@@ -41,10 +41,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sqlrunner import post_deploy
-    from sqlrunner.outputs import read_pulumi_stack_outputs
+    from sqlrunner.outputs import read_outputs_mapping, read_pulumi_stack_outputs
 
     if args.outputs:
-        outputs = load_outputs(args.outputs)
+        outputs = read_outputs_mapping(args.outputs)
     else:
         outputs = dict(read_pulumi_stack_outputs(args.stack, cwd=args.cwd).to_dict())
     inputs = post_deploy.StepInputs.render(
