@@ -59,6 +59,11 @@ def openvino_bf16(space: Workspace) -> tuple[Throughput, str]:
     return _openvino(space, "bf16")
 
 
+def openvino_f32_streams(space: Workspace) -> tuple[Throughput, str]:
+    result, _ = ceiling.openvino_streams(space.onnx_path, _timed_batches(space), space.threads)
+    return result.throughput, result.settings
+
+
 def tensorflow_loop(space: Workspace) -> tuple[Throughput, str]:
     photos = space.photos()
     throughput, _ = tensorflow_peers.per_image_loop(space.savedmodel_dir, photos)
@@ -74,6 +79,7 @@ CASES: dict[str, Callable[[Workspace], tuple[Throughput, str]]] = {
     "onnxruntime_fp32": onnxruntime_fp32,
     "openvino_f32": openvino_f32,
     "openvino_bf16": openvino_bf16,
+    "openvino_f32_streams": openvino_f32_streams,
     "tensorflow_loop": tensorflow_loop,
     "tensorflow_batched": tensorflow_batched,
 }

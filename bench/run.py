@@ -234,7 +234,11 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
     )
 
     bf16_ok = results.machine.bf16
-    runtime_cases = [("onnxruntime_fp32", "ONNX Runtime"), ("openvino_f32", "OpenVINO")]
+    runtime_cases = [
+        ("onnxruntime_fp32", "ONNX Runtime"),
+        ("openvino_f32", "OpenVINO"),
+        ("openvino_f32_streams", "OpenVINO (streams)"),
+    ]
     if bf16_ok:
         runtime_cases.append(("openvino_bf16", "OpenVINO BF16"))
     else:
