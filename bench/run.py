@@ -100,7 +100,7 @@ class BenchResults:
     log: list[str] = field(default_factory=list)
 
     def ceiling(self) -> CaseResult | None:
-        """The faster FP32 runtime on pre-built batches (case A)."""
+        """The fastest FP32 runtime setting on pre-built batches (case A)."""
         fp32 = [r for r in self.runtimes if r.throughput and "BF16" not in r.name]
         return max(
             fp32, key=lambda r: r.throughput.per_second if r.throughput else 0.0, default=None
@@ -210,7 +210,8 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
 
     onnx_path = engine_onnx(lake.home) if lake else None
     if onnx_path is not None:
-        results.onnx_source = f"the engine's conversion ({onnx_path})"
+        shown = onnx_path.relative_to(lake.home) if lake else onnx_path
+        results.onnx_source = f"the engine's conversion (HOME/{shown})"
     else:
         onnx_path = config.work_dir / "onnx" / f"{model_dir.name}.onnx"
         _attempt(log, "convert with tf2onnx", lambda: convert_with_tf2onnx(model_dir, onnx_path))
