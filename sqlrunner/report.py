@@ -99,6 +99,8 @@ class ReportData:
     thumbnails: Mapping[str, Thumbnail]
     generated_at: datetime
     links: tuple[ReportLink, ...] = field(default=())
+    # Warnings shown at the top of the page, e.g. that the model is an untrained stand-in.
+    notices: tuple[str, ...] = field(default=())
 
     @property
     def capped(self) -> bool:
@@ -227,6 +229,7 @@ def build_report(
     fetch: ObjectFetcher | None,
     max_cards: int = DEFAULT_MAX_CARDS,
     links: Sequence[ReportLink] = (),
+    notices: Sequence[str] = (),
 ) -> ReportData:
     """Query the predictions table and fetch thumbnails (none when `fetch` is None)."""
     queries = report_queries(table_id, max_cards)
@@ -244,6 +247,7 @@ def build_report(
         thumbnails=thumbnails,
         generated_at=datetime.now(UTC),
         links=tuple(links),
+        notices=tuple(notices),
     )
 
 
@@ -303,8 +307,24 @@ def write_local_report(
             source=f"local lake {home}",
             fetch=fetch,
             max_cards=max_cards,
+            notices=standin_notices(home, outputs),
         )
     return write_report_html(data, out or home / REPORT_FILE_NAME), data
+
+
+def standin_notices(home: Path, outputs: StackOutputs | None) -> tuple[str, ...]:
+    """A warning when the lake's model files are a generated stand-in (they carry STANDIN.json)."""
+    from sqlrunner.modelzoo.marker import read_marker
+
+    if outputs is None or not outputs.model_files_uri.startswith("gs://"):
+        return ()
+    folder = outputs.model_files_uri.removeprefix("gs://").rstrip("*").rstrip("/")
+    marker = read_marker(home / "gcs" / folder)
+    if marker is None or marker.trained:
+        return ()
+    return (
+        f"Model {outputs.model_id} is an untrained stand-in: its labels mean nothing. {marker.note}",
+    )
 
 
 def bigquery_query_runner(project: str, location: str) -> QueryRunner:

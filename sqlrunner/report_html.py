@@ -30,6 +30,7 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .sub { color: var(--muted); margin: 0; word-break: break-all; }
 nav a { display: inline-block; margin: 10px 14px 0 0; color: var(--accent); }
+.notice { margin: 12px 0 0; padding: 10px 14px; border-radius: 8px; background: #fff4e5; border: 1px solid #f0b46b; color: var(--skip); font-weight: 600; }
 .summary { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin-top: 20px; }
 @media (max-width: 640px) { .summary { grid-template-columns: repeat(2, 1fr); } }
 .stat { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
@@ -70,6 +71,7 @@ nav a { display: inline-block; margin: 10px 14px 0 0; color: var(--accent); }
 <h1>ResNet-50 predictions</h1>
 <p class="sub">$table_id &middot; $source &middot; generated $generated_at</p>
 $links
+$notices
 </header>
 <main>
 <section class="summary" aria-label="Summary">
@@ -247,8 +249,13 @@ def _links(data: ReportData) -> str:
     return f"<nav>{anchors}</nav>"
 
 
+def _notices(data: ReportData) -> str:
+    return "".join(f'<p class="notice" role="alert">{_e(notice)}</p>' for notice in data.notices)
+
+
 def render_report(data: ReportData) -> str:
     return _PAGE.substitute(
+        notices=_notices(data),
         table_id=_e(data.table_id),
         source=_e(data.source),
         generated_at=_e(_when(data.generated_at)),

@@ -81,3 +81,29 @@ def test_report_of_a_demo_run_shows_every_predicted_image_in_chromium(
     )
     assert console == []
     assert (tmp_path / "demo.png").stat().st_size > 50_000
+
+
+def test_report_warns_when_the_lake_model_is_an_untrained_stand_in(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    from sqlrunner.modelzoo.marker import StandInMarker, write_marker
+    from sqlrunner.outputs import read_local_outputs
+    from sqlrunner.report import write_local_report
+
+    outputs = read_local_outputs(demo_home)
+    assert outputs is not None
+    _, data = write_local_report(demo_home, tmp_path / "real.html", thumbnails=False)
+    assert data.notices == ()
+    assert 'class="notice"' not in (tmp_path / "real.html").read_text()
+
+    model_folder = demo_home / "gcs" / outputs.model_files_uri.removeprefix("gs://").rstrip("/*")
+    write_marker(model_folder, StandInMarker("resnet_50", False, "Deterministic weights.", {}))
+    try:
+        page, data = write_local_report(demo_home, tmp_path / "standin.html", thumbnails=False)
+    finally:
+        (model_folder / MARKER_FILE).unlink()
+    assert data.notices == (
+        f"Model {outputs.model_id} is an untrained stand-in: its labels mean nothing."
+        " Deterministic weights.",
+    )
+    assert "is an untrained stand-in" in page.read_text()
