@@ -4,12 +4,9 @@ Pulumi program's exports carry the same keys, and reading an outputs file valida
 from __future__ import annotations
 
 import json
-import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
 from sqlrunner.errors import SqlRunnerError
@@ -23,10 +20,9 @@ from sqlrunner.outputs import (
     required_output_keys,
     write_local_outputs,
 )
+from tests.pulumi_harness import REPO, deploy_main, write_model_dir
 
-REPO = Path(__file__).resolve().parent.parent
 PROJECT = "demo-project-123"
-SERVICE_ACCOUNT = "bqcx-1-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
 
 
 def demo_outputs() -> StackOutputs:
@@ -105,51 +101,15 @@ def test_reservation_name_is_optional_and_kept_when_present() -> None:
 # --- the Pulumi program's exports, under mocks ---
 
 
-class EchoMocks(pulumi.runtime.Mocks):
-    """Echoes inputs; the connection gets the service account GCP would assign."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        if args.typ == "gcp:bigquery/connection:Connection":
-            outputs["cloudResource"] = {"serviceAccountId": SERVICE_ACCOUNT}
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
-
-
-@pytest.fixture
-def program_config(tmp_path: Path) -> Iterator[None]:
-    model_dir = tmp_path / "resnet_50"
-    (model_dir / "variables").mkdir(parents=True)
-    (model_dir / "saved_model.pb").write_bytes(b"\x08\x01graph")
-    (model_dir / "variables" / "variables.index").write_bytes(b"index")
-    (model_dir / "variables" / "variables.data-00000-of-00001").write_bytes(b"\x00" * 8)
-    pulumi.runtime.set_all_config(
-        {"gcp:project": PROJECT, "resnet-inference:modelDir": str(model_dir)}
-    )
-    yield
-    pulumi.runtime.set_all_config({})
-
-
-def exported_keys() -> dict[str, Any]:
-    exported: dict[str, Any] = {}
-
-    def program() -> pulumi.Output[None]:
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        stack = pulumi.runtime.get_root_resource()
-        assert stack is not None
-        return pulumi.Output.all(**dict(stack.outputs)).apply(exported.update)  # type: ignore[attr-defined]
-
-    pulumi.runtime.set_mocks(EchoMocks(), project="resnet-inference", stack="dev", preview=False)
-    pulumi.runtime.test(program)()
-    return exported
+def exported_keys(tmp_path: Path) -> dict[str, Any]:
+    model_dir = write_model_dir(tmp_path)
+    config = {"gcp:project": PROJECT, "resnet-inference:modelDir": str(model_dir)}
+    return deploy_main(config, stack="dev").outputs
 
 
 @pytest.mark.skipif(not (REPO / "__main__.py").exists(), reason="no Pulumi program yet")
-@pytest.mark.usefixtures("program_config")
-def test_program_exports_the_keys_of_the_local_outputs_json() -> None:
-    exported = exported_keys()
+def test_program_exports_the_keys_of_the_local_outputs_json(tmp_path: Path) -> None:
+    exported = exported_keys(tmp_path)
     local = demo_outputs().to_dict()
     # A stack that creates its reservation (the default) also exports reservation_name.
     assert set(exported) <= set(output_keys()), "exports missing from the contract"

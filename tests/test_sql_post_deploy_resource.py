@@ -7,24 +7,18 @@ directly here, with an executor that records what it was asked to run.
 from __future__ import annotations
 
 import hashlib
-import runpy
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from infra.post_deploy import PROP_KEYS, PostDeployProvider
 from sqlrunner import post_deploy
 from sqlrunner.templates import RenderedTemplate, RenderOptions, render_file
+from tests.pulumi_harness import DYNAMIC, Deployment, deploy_main, write_model_dir
 
-REPO = Path(__file__).resolve().parent.parent
 PROJECT = "sql-test-project"
 STACK = "dev"
-DYNAMIC = "pulumi-python:dynamic:Resource"
 MODEL_FILES = {"saved_model.pb": b"graph", "variables/variables.index": b"index"}
 OUTPUTS: dict[str, Any] = {
     "project": PROJECT,
@@ -38,93 +32,20 @@ OUTPUTS: dict[str, Any] = {
 }
 
 
-@dataclass
-class Registration:
-    typ: str
-    name: str
-    urn: str
-    inputs: dict[str, Any]
-    dependencies: list[str]
-
-
-class EchoMocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        if args.typ == "gcp:bigquery/connection:Connection":
-            outputs["cloudResource"] = {"serviceAccountId": "bqcx@example.iam.gserviceaccount.com"}
-        if args.typ == "gcp:bigquery/dataset:Dataset":
-            outputs["creationTime"] = 1700000000000
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
-
-
-class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.custom:
-            self.registrations.append(
-                Registration(
-                    typ=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                    dependencies=list(request.dependencies),
-                )
-            )
-        return response
-
-
-@dataclass
-class Program:
-    registrations: list[Registration]
-    exported: dict[str, Any]
-
-    def one(self, typ: str) -> Registration:
-        (found,) = [r for r in self.registrations if r.typ == typ]
-        return found
-
-    def urns(self, typ: str) -> set[str]:
-        return {r.urn for r in self.registrations if r.typ == typ}
-
-
 @pytest.fixture(scope="module")
-def program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Program]:
-    model_dir = tmp_path_factory.mktemp("model") / "resnet_50"
-    for relative, content in MODEL_FILES.items():
-        (model_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-        (model_dir / relative).write_bytes(content)
-    pulumi.runtime.set_all_config(
+def program(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    model_dir = write_model_dir(tmp_path_factory.mktemp("model"), MODEL_FILES)
+    return deploy_main(
         {
             "gcp:project": PROJECT,
             "resnet-inference:modelDir": str(model_dir),
             "resnet-inference:bucketName": f"{PROJECT}-bucket",
-        }
+        },
+        stack=STACK,
     )
-    exported: dict[str, Any] = {}
-
-    def run_main() -> pulumi.Output[None]:
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        stack = pulumi.runtime.get_root_resource()
-        assert stack is not None
-        return pulumi.Output.all(**dict(stack.outputs)).apply(exported.update)  # type: ignore[attr-defined]
-
-    mocks = EchoMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="resnet-inference", stack=STACK, monitor=monitor)
-    try:
-        pulumi.runtime.test(run_main)()
-        yield Program(monitor.registrations, exported)
-    finally:
-        pulumi.runtime.set_all_config({})
 
 
-def test_step_is_one_dynamic_resource_with_the_rendered_pipeline(program: Program) -> None:
+def test_step_is_one_dynamic_resource_with_the_rendered_pipeline(program: Deployment) -> None:
     step = program.one(DYNAMIC)
     assert step.name == "post-deploy"
     inputs = step.inputs
@@ -148,7 +69,9 @@ def test_step_is_one_dynamic_resource_with_the_rendered_pipeline(program: Progra
     assert inputs["templates"][2]["sql"] == full_refresh
 
 
-def test_step_waits_for_the_object_table_its_grant_and_every_model_file(program: Program) -> None:
+def test_step_waits_for_the_object_table_its_grant_and_every_model_file(
+    program: Deployment,
+) -> None:
     dependencies = set(program.one(DYNAMIC).dependencies)
     for typ, count in [
         ("gcp:bigquery/table:Table", 1),
@@ -163,9 +86,9 @@ def test_step_waits_for_the_object_table_its_grant_and_every_model_file(program:
         assert urns <= dependencies, typ
 
 
-def test_stack_exports_the_steps_outputs(program: Program) -> None:
-    assert "predictions_rows" in program.exported
-    assert program.exported["labels_table_id"] == f"{PROJECT}.resnet_inference_test.imagenet_labels"
+def test_stack_exports_the_steps_outputs(program: Deployment) -> None:
+    assert "predictions_rows" in program.outputs
+    assert program.outputs["labels_table_id"] == f"{PROJECT}.resnet_inference_test.imagenet_labels"
 
 
 # --- the provider, called directly ---

@@ -6,34 +6,35 @@ the resource waits on) and answers with the ids and computed fields GCP would.
 
 from __future__ import annotations
 
-import runpy
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from infra.config import StackConfig, parse_config
 from infra.outputs import stack_outputs
 from infra.stack import build_stack
+from tests.pulumi_harness import (
+    ASSIGNMENT,
+    BUCKET,
+    CONNECTION,
+    DATASET,
+    IAM_MEMBER,
+    MODEL_FILES,
+    OBJECT,
+    RESERVATION,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    TABLE,
+    Deployment,
+    deploy_main,
+    run_program,
+    write_model_dir,
+)
 
 PROJECT = "demo-project-123"
 STACK = "unit"
-SERVICE_ACCOUNT = "bqcx-123456789-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
-REPO = Path(__file__).resolve().parent.parent
-
-SERVICE = "gcp:projects/service:Service"
-RESERVATION = "gcp:bigquery/reservation:Reservation"
-ASSIGNMENT = "gcp:bigquery/reservationAssignment:ReservationAssignment"
-DATASET = "gcp:bigquery/dataset:Dataset"
-CONNECTION = "gcp:bigquery/connection:Connection"
-BUCKET = "gcp:storage/bucket:Bucket"
-IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
-TABLE = "gcp:bigquery/table:Table"
-OBJECT = "gcp:storage/bucketObject:BucketObject"
 
 # docs/contracts.md section 1; the SQL and report parts add the second set.
 CONTRACT_KEYS = {
@@ -61,114 +62,13 @@ KEYS_ADDED_LATER = {
     "model_console_url",
 }
 
-MODEL_FILES = {
-    "saved_model.pb": b"\x08\x01fake graph",
-    "fingerprint.pb": b"fingerprint",
-    "variables/variables.index": b"index",
-    "variables/variables.data-00000-of-00001": b"\x00" * 64,
-}
-
-
-@dataclass
-class Registration:
-    typ: str
-    name: str
-    urn: str
-    id: str
-    inputs: dict[str, Any]
-    dependencies: list[str]
-
-
-class GcpMocks(pulumi.runtime.Mocks):
-    """Echoes inputs back as outputs, plus the fields GCP computes."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        outputs = dict(args.inputs)
-        resource_id = f"{args.name}-id"
-        if args.typ == CONNECTION:
-            outputs["cloudResource"] = {"serviceAccountId": SERVICE_ACCOUNT}
-            resource_id = (
-                f"projects/{args.inputs['project']}/locations/{args.inputs['location']}"
-                f"/connections/{args.inputs['connectionId']}"
-            )
-        elif args.typ == RESERVATION:
-            resource_id = (
-                f"projects/{args.inputs['project']}/locations/{args.inputs['location']}"
-                f"/reservations/{args.inputs['name']}"
-            )
-        elif args.typ == BUCKET:
-            outputs["url"] = f"gs://{args.inputs['name']}"
-        return resource_id, outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
-
-
-class RecordingMonitor(MockMonitor):
-    """Keeps what the stock mock monitor drops: the request's inputs and dependencies."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.custom:
-            self.registrations.append(
-                Registration(
-                    typ=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    id=response.id,
-                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                    dependencies=list(request.dependencies),
-                )
-            )
-        return response
-
-
-@dataclass
-class Deployment:
-    registrations: list[Registration]
-    outputs: dict[str, Any]
-
-    def of_type(self, typ: str) -> list[Registration]:
-        return [r for r in self.registrations if r.typ == typ]
-
-    def one(self, typ: str) -> Registration:
-        found = self.of_type(typ)
-        assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
-        return found[0]
-
-
-def _run(program: Callable[[], pulumi.Input[Any]]) -> RecordingMonitor:
-    mocks = GcpMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(
-        mocks, project="resnet-inference", stack=STACK, preview=False, monitor=monitor
-    )
-    pulumi.runtime.test(program)()
-    return monitor
-
 
 def deploy(config: StackConfig) -> Deployment:
-    outputs: dict[str, Any] = {}
+    def program() -> pulumi.Output[Any]:
+        return pulumi.Output.all(**stack_outputs(config, build_stack(config)))
 
-    def program() -> pulumi.Output[None]:
-        resources = build_stack(config)
-        return pulumi.Output.all(**stack_outputs(config, resources)).apply(outputs.update)
-
-    monitor = _run(program)
+    monitor, outputs = run_program(program, stack=STACK)
     return Deployment(monitor.registrations, outputs)
-
-
-def make_model_dir(root: Path) -> Path:
-    model_dir = root / "resnet_50"
-    for relative, content in MODEL_FILES.items():
-        path = model_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return model_dir
 
 
 def make_config(model_dir: Path, **raw: object) -> StackConfig:
@@ -177,7 +77,7 @@ def make_config(model_dir: Path, **raw: object) -> StackConfig:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_model_dir(tmp_path_factory.mktemp("model"))
+    return write_model_dir(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")
@@ -410,34 +310,19 @@ def test_outputs_match_the_config_derived_names(
 # --- the program file itself ---
 
 
-@pytest.fixture
-def program_config(model_dir: Path) -> Iterator[None]:
-    pulumi.runtime.set_all_config(
+def test_main_program_reads_config_declares_resources_and_exports(model_dir: Path) -> None:
+    deployment = deploy_main(
         {
             "gcp:project": PROJECT,
             "resnet-inference:modelDir": str(model_dir),
             "resnet-inference:imageUris": '["gs://cloud-samples-data/vision/*.jpg"]',
             "resnet-inference:labels": '{"env": "test"}',
             "resnet-inference:topK": "3",
-        }
+        },
+        stack=STACK,
     )
-    yield
-    pulumi.runtime.set_all_config({})
-
-
-@pytest.mark.usefixtures("program_config")
-def test_main_program_reads_config_declares_resources_and_exports() -> None:
-    exported: dict[str, Any] = {}
-
-    def program() -> pulumi.Output[None]:
-        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
-        stack = pulumi.runtime.get_root_resource()
-        assert stack is not None
-        outputs = dict(stack.outputs)
-        return pulumi.Output.all(**outputs).apply(exported.update)
-
-    monitor = _run(program)
-    types = {r.typ for r in monitor.registrations}
+    exported = deployment.outputs
+    types = {r.typ for r in deployment.registrations}
     assert {
         SERVICE,
         RESERVATION,
@@ -448,11 +333,11 @@ def test_main_program_reads_config_declares_resources_and_exports() -> None:
         IAM_MEMBER,
         TABLE,
     } <= types
-    assert len([r for r in monitor.registrations if r.typ == OBJECT]) == len(MODEL_FILES)
+    assert len([r for r in deployment.registrations if r.typ == OBJECT]) == len(MODEL_FILES)
     assert exported["top_k"] == 3
     assert exported["connection_service_account"] == SERVICE_ACCOUNT
     assert exported["dataset_console_url"].endswith(f"!1s{PROJECT}!2sresnet_inference_test")
-    assert next(r for r in monitor.registrations if r.typ == DATASET).inputs["labels"] == {
+    assert next(r for r in deployment.registrations if r.typ == DATASET).inputs["labels"] == {
         "env": "test"
     }
 
