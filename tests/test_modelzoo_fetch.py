@@ -8,10 +8,9 @@ import json
 import subprocess
 import sys
 import tarfile
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +20,7 @@ from sqlrunner.errors import SqlRunnerError
 from sqlrunner.modelzoo.fetch import PROVENANCE_FILE, fetch_model, read_provenance
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from sqlrunner.modelzoo.signature import read_signature
+from tests.loopback_http import serve
 
 
 class _Archives(BaseHTTPRequestHandler):
@@ -48,15 +48,8 @@ class _Archives(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Archives)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve(_Archives) as url:
+        yield url
 
 
 def _tar_gz(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,6 +19,7 @@ from sqlrunner.samples import (
     download_walkthrough_images,
     write_demo_images,
 )
+from tests.loopback_http import serve
 
 
 def _jpeg(color: tuple[int, int, int]) -> bytes:
@@ -72,15 +72,8 @@ class _FakeStorage(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def storage_url() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FakeStorage)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serve(_FakeStorage) as url:
+        yield url
 
 
 def test_walkthrough_images_are_listed_across_pages_and_fetched(
