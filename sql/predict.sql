@@ -47,37 +47,44 @@ WITH
       )
     )
   ),
-  ranked AS (
+  -- The k highest of each image's 1001 scores, best first. ARRAY_AGG ... LIMIT keeps
+  -- only k entries per image while it aggregates, so the scores are never ranked as
+  -- rows. Ties go to the lower class index: `-class_index DESC` is `class_index ASC`
+  -- written in the same direction as the score, which the local engine's streaming
+  -- top-k needs.
+  top_scores AS (
     SELECT
-      s.uri,
-      class_index,
-      score,
-      ROW_NUMBER() OVER (PARTITION BY s.uri ORDER BY score DESC, class_index) AS class_rank
-    FROM scores AS s, UNNEST(s.activation_49) AS score WITH OFFSET AS class_index
-  ),
-  top_k AS (
-    SELECT
-      r.uri,
+      s.uri, s.generation, s.content_type, s.size,
       ARRAY_AGG(
-        STRUCT(r.class_rank AS `rank`, r.class_index AS class_index, l.label AS label,
-               r.score AS score)
-        ORDER BY r.class_rank
-      ) AS top_labels,
-      MAX(IF(r.class_rank = 1, l.label, NULL)) AS top1_label,
-      MAX(IF(r.class_rank = 1, r.score, NULL)) AS top1_score
-    FROM ranked AS r
-    LEFT JOIN ${labels_table_id} AS l ON l.class_index = r.class_index
-    WHERE r.class_rank <= ${top_k}
-    GROUP BY r.uri
+        STRUCT(class_index AS class_index, score AS score)
+        ORDER BY score DESC, -class_index DESC
+        LIMIT ${top_k}
+      ) AS best
+    FROM scores AS s, UNNEST(s.activation_49) AS score WITH OFFSET AS class_index
+    GROUP BY s.uri, s.generation, s.content_type, s.size
+  ),
+  -- Ranks (1 first) and labels for those k entries.
+  labelled AS (
+    SELECT
+      t.uri, t.generation, t.content_type, t.size,
+      ARRAY_AGG(
+        STRUCT(entry_offset + 1 AS `rank`, b.class_index AS class_index, l.label AS label,
+               b.score AS score)
+        ORDER BY entry_offset
+      ) AS top_labels
+    FROM top_scores AS t, UNNEST(t.best) AS b WITH OFFSET AS entry_offset
+    LEFT JOIN ${labels_table_id} AS l ON l.class_index = b.class_index
+    GROUP BY t.uri, t.generation, t.content_type, t.size
   )
 SELECT
-  s.uri, s.generation, s.content_type, s.size,
+  uri, generation, content_type, size,
   CAST(NULL AS STRING) AS skip_reason,
-  t.top_labels, t.top1_label, t.top1_score,
+  top_labels,
+  top_labels[OFFSET(0)].label AS top1_label,
+  top_labels[OFFSET(0)].score AS top1_score,
   ${model_id_value} AS model_id,
   CURRENT_TIMESTAMP() AS predicted_at
-FROM scores AS s
-JOIN top_k AS t ON t.uri = s.uri
+FROM labelled
 UNION ALL
 -- Objects BigQuery cannot decode get a row saying why, so they are not retried every run.
 SELECT

@@ -118,7 +118,11 @@ def test_predict_creates_the_contract_schema_then_deletes_then_inserts() -> None
     assert "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1" in sql
     assert "content_type IN ('image/jpeg', 'image/png', 'image/bmp')" in sql
     assert "size <= 10485760" in sql
-    assert "r.class_rank <= 5" in sql
+    assert (
+        "ARRAY_AGG(STRUCT(class_index AS class_index, score AS score)"
+        " ORDER BY score DESC, -class_index DESC LIMIT 5) AS best"
+    ) in sql
+    assert "GROUP BY s.uri, s.generation, s.content_type, s.size" in sql
     assert "LEFT JOIN `my-project.resnet_inference_test.imagenet_labels`" in sql
 
 
@@ -129,9 +133,17 @@ def test_full_refresh_is_one_flag_in_the_delete() -> None:
     assert full.args["where"].this.left == exp.true()
 
 
+def test_predict_reads_the_ml_predict_result_once() -> None:
+    """Referenced once, the scores CTE streams; twice, DuckDB would materialise it."""
+    insert = parsed(render_file("predict.sql", OUTPUTS).sql)[2]
+    readers = [t for t in insert.find_all(exp.Table) if t.name == "scores"]
+    assert len(readers) == 1
+    assert not list(insert.find_all(exp.Window))
+
+
 def test_top_k_comes_from_the_outputs() -> None:
-    sql = render_file("predict.sql", {**OUTPUTS, "top_k": 3}).sql
-    assert "WHERE r.class_rank <= 3" in sql
+    insert = parsed(render_file("predict.sql", {**OUTPUTS, "top_k": 3}).sql)[2]
+    assert "ORDER BY score DESC, -class_index DESC LIMIT 3)" in insert.sql("bigquery")
 
 
 def test_pipeline_is_labels_then_model_then_predict() -> None:

@@ -120,6 +120,118 @@ def rewrite_unnest_offsets(tree: exp.Expr) -> None:
             join.set("on", exp.true())
 
 
+def rewrite_top_n_aggregates(tree: exp.Expr) -> None:
+    """`ARRAY_AGG(x ORDER BY k DESC LIMIT n)` -> DuckDB's streaming `max_by(x, k, n)`.
+
+    `max_by`/`min_by` keep the n best rows per group, so memory is per group, not per
+    row. BigQuery's order is kept exactly: NULL keys are the smallest (or where NULLS
+    FIRST/LAST puts them) through a flag before each key, several keys become one row
+    key compared field by field, and NULL values are kept unless IGNORE NULLS (max_by
+    drops them, so they travel wrapped in a struct). What that cannot express (keys in
+    mixed directions, DISTINCT, LIMIT without ORDER BY) is refused.
+    Not emulated, as for plain ARRAY_AGG: BigQuery's error for a NULL element in a final
+    result, and its NaN order (below every number; DuckDB puts NaN above +inf). Rows
+    whose keys tie come in any order, in both engines.
+    """
+    for limit in list(tree.find_all(exp.Limit)):
+        aggregate = limit.parent
+        if not isinstance(aggregate, exp.ArrayAgg) or aggregate.this is not limit:
+            continue
+        wrapper = aggregate.parent
+        nulls = wrapper if isinstance(wrapper, exp.IgnoreNulls | exp.RespectNulls) else None
+        if isinstance(nulls.parent if nulls else wrapper, exp.Window):
+            raise SqlRunnerError("ARRAY_AGG with ORDER BY or LIMIT cannot take an OVER clause")
+        order = limit.this
+        if not isinstance(order, exp.Order):
+            raise SqlRunnerError(
+                "ARRAY_AGG with LIMIT but no ORDER BY is not supported by the local engine"
+            )
+        value = order.this
+        if isinstance(value, exp.Distinct):
+            raise SqlRunnerError(
+                "ARRAY_AGG(DISTINCT ... LIMIT n) is not supported by the local engine"
+            )
+        keys: list[exp.Ordered] = list(order.expressions)
+        if len({bool(key.args.get("desc")) for key in keys}) != 1:
+            raise SqlRunnerError(
+                "ARRAY_AGG(... ORDER BY ... LIMIT n) with keys in different directions is not"
+                " supported by the local engine; write every key in one direction"
+                " (e.g. -x DESC for x ASC)"
+            )
+        top_n: exp.Expr = exp.Anonymous(
+            this="max_by" if keys[0].args.get("desc") else "min_by",
+            expressions=[
+                _kept_value(value, ignore_nulls=isinstance(nulls, exp.IgnoreNulls)),
+                exp.Anonymous(this="row", expressions=_sort_fields(keys)),
+                exp.Literal.number(_limit_count(limit.expression)),
+            ],
+        )
+        if not isinstance(value, exp.Struct) and not isinstance(nulls, exp.IgnoreNulls):
+            top_n = _unwrapped(top_n)
+        (nulls or aggregate).replace(top_n)
+
+
+_WRAPPED_VALUE = "_sqlrunner_value"
+
+
+def _kept_value(value: exp.Expr, ignore_nulls: bool) -> exp.Expr:
+    """The value max_by collects; wrapped in a struct where a NULL must be kept.
+
+    A STRUCT(...) constructor is never NULL, so it needs no wrapping.
+    """
+    if ignore_nulls or isinstance(value, exp.Struct):
+        return value.copy()
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(_WRAPPED_VALUE), expression=value.copy())
+        ]
+    )
+
+
+def _unwrapped(top_n: exp.Expr) -> exp.Expr:
+    element = exp.to_identifier("_sqlrunner_entry")
+    field = exp.Anonymous(
+        this="struct_extract",
+        expressions=[exp.column(element), exp.Literal.string(_WRAPPED_VALUE)],
+    )
+    return exp.Anonymous(
+        this="list_transform",
+        expressions=[top_n, exp.Lambda(this=field, expressions=[element.copy()])],
+    )
+
+
+def _sort_fields(keys: list[exp.Ordered]) -> list[exp.Expr]:
+    """Each key as (flag, key): the flag orders NULLs the way BigQuery does, before any value.
+
+    A row key puts NULL fields above every value; the flag decides first, so two keys
+    compare on their values only when both are non-NULL (or both NULL: a tie, as in
+    BigQuery). NULLs come first in ASC and last in DESC unless NULLS FIRST/LAST says.
+    """
+    fields: list[exp.Expr] = []
+    for key in keys:
+        desc = bool(key.args.get("desc"))
+        nulls_first = bool(key.args.get("nulls_first"))
+        is_null = exp.Is(this=key.this.copy(), expression=exp.null())
+        # For max_by the best row is the largest: NULLs first means a NULL flag that wins.
+        flag: exp.Expr = is_null if desc == nulls_first else exp.Not(this=is_null)
+        fields += [flag, key.this.copy()]
+    return fields
+
+
+def _limit_count(count: exp.Expr | None) -> int:
+    if (
+        isinstance(count, exp.Literal)
+        and not count.is_string
+        and count.this.isdigit()
+        and int(count.this) > 0
+    ):
+        return int(count.this)
+    written = count.sql("bigquery") if count is not None else ""
+    raise SqlRunnerError(
+        f"ARRAY_AGG ... LIMIT {written}: the limit must be a positive integer constant locally"
+    )
+
+
 def name_unnamed_columns(query: exp.Expr) -> None:
     """Unaliased expressions in a query's result get BigQuery's names `f0_`, `f1_`, ..."""
     while isinstance(query, exp.SetOperation):
@@ -205,6 +317,7 @@ def refuse_unsupported(tree: exp.Expr) -> None:
 
 def to_duckdb(tree: exp.Expr) -> str:
     refuse_unsupported(tree)
+    rewrite_top_n_aggregates(tree)
     rewrite_unnest_offsets(tree)
     raise_where_bigquery_raises(tree)
     try:
