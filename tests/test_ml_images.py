@@ -101,6 +101,41 @@ def test_resize_differs_from_pillow_bilinear_but_not_from_tensorflow() -> None:
     assert np.abs(float_to_uint8(mine).astype(int) - pillow.astype(int)).max() > 10
 
 
+# Edges included: 1-pixel sides, up and down in one call, 1 and 3 channels.
+EXACT_SOURCES = [(480, 640, 3), (1, 1, 3), (1, 9, 3), (9, 1, 3), (3, 200, 3), (33, 47, 1)]
+EXACT_TARGETS = [(224, 224), (1, 1), (2, 3), (500, 7), (1, 50), (13, 9)]
+
+
+@pytest.mark.parametrize("source", EXACT_SOURCES)
+def test_resize_is_bit_exact_with_tensorflow(source: tuple[int, int, int]) -> None:
+    rng = np.random.default_rng(sum(source))
+    pixels = rng.integers(0, 256, source, dtype=np.uint8)
+    floats = uint8_to_float(pixels)
+    for out_h, out_w in EXACT_TARGETS:
+        expected = tf.image.resize(
+            tf.image.convert_image_dtype(pixels, tf.float32), (out_h, out_w), method="bilinear"
+        ).numpy()
+        np.testing.assert_array_equal(resize_bilinear(pixels, out_h, out_w), expected)
+        np.testing.assert_array_equal(resize_bilinear(floats, out_h, out_w), expected)
+        np.testing.assert_array_equal(
+            resize_bilinear(floats.astype(np.float64), out_h, out_w), expected
+        )
+
+
+def test_resize_writes_into_the_given_array() -> None:
+    pixels = np.random.default_rng(7).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    batch = np.zeros((2, 24, 24, 3), dtype=np.float32)
+    returned = resize_bilinear(pixels, 24, 24, out=batch[1])
+    assert np.shares_memory(returned, batch[1])
+    np.testing.assert_array_equal(batch[1], resize_bilinear(pixels, 24, 24))
+    assert not batch[0].any()
+    strided = np.zeros((24, 24, 6), dtype=np.float32)[:, :, ::2]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        resize_bilinear(pixels, 24, 24, out=strided)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        resize_bilinear(pixels, 24, 24, out=batch[0, :12])
+
+
 @pytest.mark.parametrize(
     ("space", "op"),
     [

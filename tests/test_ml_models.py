@@ -10,7 +10,7 @@ import pytest
 
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.models import MAX_MODEL_BYTES, ModelRecord, create_model, load_model
-from sqlrunner.local.runtimes import choose_runtime, cpu_supports_bf16
+from sqlrunner.local.runtimes import choose_runtime, cpu_supports_bf16, openvino_hint
 from tests.ml_lake import DirStore, put_tree
 
 tf = pytest.importorskip("tensorflow")
@@ -211,6 +211,26 @@ def test_runtime_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SQLRUNNER_PRECISION", "int4")
     with pytest.raises(SqlRunnerError, match="SQLRUNNER_PRECISION must be one of"):
         choose_runtime("onnx", "onnx")
+
+
+def test_openvino_streams_give_the_latency_outputs_in_order(
+    converted: tuple[ModelRecord, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record, home = converted
+    monkeypatch.setenv("SQLRUNNER_RUNTIME", "openvino")
+    monkeypatch.delenv("SQLRUNNER_PRECISION", raising=False)
+    x = batch(5, seed=4)  # an odd batch: the streams get unequal slices
+    outputs = {}
+    for hint in ("latency", "throughput"):
+        monkeypatch.setenv("SQLRUNNER_OPENVINO_HINT", hint)
+        outputs[hint] = load_model(record, home).predict({"input_1": x})["activation_49"]
+    assert outputs["throughput"].shape == (5, 1001)
+    np.testing.assert_array_equal(outputs["throughput"], outputs["latency"])
+    monkeypatch.setenv("SQLRUNNER_OPENVINO_HINT", "fast")
+    with pytest.raises(SqlRunnerError, match="SQLRUNNER_OPENVINO_HINT must be one of"):
+        openvino_hint()
+    monkeypatch.delenv("SQLRUNNER_OPENVINO_HINT")
+    assert openvino_hint() == "THROUGHPUT"
 
 
 def test_bf16_runs_or_is_refused_by_cpu(

@@ -97,6 +97,27 @@ def test_emitted_feature_and_struct_input_round_trip(tiny: tuple[ModelRecord, Pa
     )
 
 
+@pytest.mark.parametrize("resize", [(224, 224, False), (224, 224, True)])
+def test_every_emitted_image_is_its_own(
+    tiny: tuple[ModelRecord, Path], resize: tuple[int, int, bool]
+) -> None:
+    # Decode buffers are reused per thread and fixed-size resizes land in a shared batch
+    # array: each row must still get its own photo's pixels, across batches and threads.
+    record, home = tiny
+    blobs = [photo_like_jpeg(96 + 8 * s, 96 + 8 * s, seed=s) for s in range(7)]
+    fused = {"input_1": FusedImageFeature("__src", None, resize, emit=True)}
+    out = predict_stream(
+        load_model(record, home),
+        reader({"__src": blobs}, batch_rows=2),
+        fused,
+        batch_size=3,
+        progress=False,
+    ).read_all()
+    images = np.array([row["image"] for row in out.column("input_1").to_pylist()])
+    expected = np.stack([tf_pipeline(b) for b in blobs])
+    np.testing.assert_array_equal(images.reshape(expected.shape), expected)
+
+
 def test_nested_array_feature(tiny: tuple[ModelRecord, Path]) -> None:
     record, home = tiny
     model = load_model(record, home)

@@ -12,6 +12,7 @@ decoded raises SqlRunnerError naming the object and the reason.
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import simplejpeg
@@ -23,6 +24,8 @@ from sqlrunner.errors import SqlRunnerError
 MAX_IMAGE_BYTES = 10_000_000
 # Refuse decompression bombs before decoding: 50 megapixels is an 8660 x 5773 photo.
 MAX_IMAGE_PIXELS = 50_000_000
+# The largest per-thread JPEG output buffer kept for reuse (a 12-megapixel photo).
+_MAX_REUSED_BYTES = 36_000_000
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -58,8 +61,16 @@ def _unsupported_reason(data: bytes) -> str:
     return "not a JPEG, PNG or BMP image"
 
 
-def decode_rgb(data: bytes | None, uri: str | None = None) -> np.ndarray:
-    """Decode to an (H, W, 3) uint8 array, or raise SqlRunnerError naming `uri`."""
+def decode_rgb(
+    data: bytes | None, uri: str | None = None, *, transient: bool = False
+) -> np.ndarray:
+    """Decode to an (H, W, 3) uint8 array, or raise SqlRunnerError naming `uri`.
+
+    With `transient`, a JPEG is decoded into a buffer this thread reuses: the array is
+    valid only until the thread's next transient decode. For callers that only read it
+    (resize it, convert it) before decoding the next image; it spares a fresh
+    page-faulting allocation per image.
+    """
     if data is None or len(data) == 0:
         raise image_error(uri, "the object is empty")
     if len(data) > MAX_IMAGE_BYTES:
@@ -69,7 +80,7 @@ def decode_rgb(data: bytes | None, uri: str | None = None) -> np.ndarray:
         raise image_error(uri, _unsupported_reason(data))
     try:
         if fmt == "JPEG":
-            return _decode_jpeg(data, uri)
+            return _decode_jpeg(data, uri, transient)
         return _decode_with_pillow(data, fmt, uri)
     except SqlRunnerError:
         raise
@@ -90,7 +101,7 @@ def _check_pixels(width: int, height: int, uri: str | None) -> None:
         )
 
 
-def _decode_jpeg(data: bytes, uri: str | None) -> np.ndarray:
+def _decode_jpeg(data: bytes, uri: str | None, transient: bool) -> np.ndarray:
     height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
     _check_pixels(width, height, uri)
     if colorspace in ("CMYK", "YCCK"):
@@ -98,8 +109,22 @@ def _decode_jpeg(data: bytes, uri: str | None) -> np.ndarray:
         # TensorFlow's conversion of (Adobe-inverted) CMYK: channel * K / 255, truncated.
         wide = np.asarray(raw, dtype=np.uint32)
         return (wide[:, :, :3] * wide[:, :, 3:4] // 255).astype(np.uint8)
-    rgb = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=True, strict=True)
+    size = height * width * 3
+    buffer = _reused_buffer(size) if transient and size <= _MAX_REUSED_BYTES else None
+    rgb = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=True, strict=True, buffer=buffer)
     return np.asarray(rgb, dtype=np.uint8)
+
+
+_thread_buffers = threading.local()
+
+
+def _reused_buffer(size: int) -> np.ndarray:
+    """This thread's JPEG output buffer, at least `size` bytes."""
+    buffer: np.ndarray | None = getattr(_thread_buffers, "jpeg", None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size, dtype=np.uint8)
+        _thread_buffers.jpeg = buffer
+    return buffer[:size]
 
 
 def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:

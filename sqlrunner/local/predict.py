@@ -97,12 +97,24 @@ class _Plan:
     batch_size: int
 
 
+@dataclass(frozen=True)
+class _PendingImages:
+    """One fused feature's images for one batch, being decoded in the pool."""
+
+    futures: list[Future[np.ndarray]]
+    # Where fixed-size resizes land, one slot per row, so no stacking copy is needed.
+    batch: np.ndarray | None
+
+
+_Pending = dict[str, _PendingImages]
+
+
 def _stream(
     plan: _Plan, batches: pa.RecordBatchReader, schema: pa.Schema, progress: bool
 ) -> Iterator[pa.RecordBatch]:
     meter = _Meter(plan.model, bool(plan.fused), progress)
     pool = ThreadPoolExecutor(max_workers=decode_threads(), thread_name_prefix="sqlrunner-decode")
-    inflight: deque[tuple[pa.RecordBatch, dict[str, list[Future[np.ndarray]]]]] = deque()
+    inflight: deque[tuple[pa.RecordBatch, _Pending]] = deque()
     try:
         for chunk in _rechunk(batches, plan.batch_size):
             inflight.append((chunk, _submit(pool, plan, chunk)))
@@ -119,9 +131,9 @@ def _stream(
         remember_error(exc)
         raise
     finally:
-        for _, futures in inflight:
-            for column in futures.values():
-                for future in column:
+        for _, pending in inflight:
+            for images in pending.values():
+                for future in images.futures:
                     future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
         meter.close()
@@ -151,10 +163,8 @@ def _concat(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
     return pa.Table.from_batches(parts).combine_chunks().to_batches()[0]
 
 
-def _submit(
-    pool: ThreadPoolExecutor, plan: _Plan, chunk: pa.RecordBatch
-) -> dict[str, list[Future[np.ndarray]]]:
-    futures: dict[str, list[Future[np.ndarray]]] = {}
+def _submit(pool: ThreadPoolExecutor, plan: _Plan, chunk: pa.RecordBatch) -> _Pending:
+    pending: _Pending = {}
     for name, feature in plan.fused.items():
         blobs = chunk.column(feature.source_column).to_pylist()
         uris = (
@@ -162,38 +172,52 @@ def _submit(
             if feature.uri_column and feature.uri_column in chunk.schema.names
             else [None] * len(blobs)
         )
-        futures[name] = [
-            pool.submit(_fused_image, blob, uri, feature.resize, name)
-            for blob, uri in zip(blobs, uris, strict=True)
+        batch = None
+        if feature.resize is not None and not feature.resize[2]:
+            height, width, _ = feature.resize
+            batch = np.empty((len(blobs), height, width, 3), dtype=np.float32)
+        futures = [
+            pool.submit(
+                _fused_image, blob, uri, feature.resize, name, None if batch is None else batch[i]
+            )
+            for i, (blob, uri) in enumerate(zip(blobs, uris, strict=True))
         ]
-    return futures
+        pending[name] = _PendingImages(futures, batch)
+    return pending
 
 
 def _fused_image(
-    blob: bytes | None, uri: str | None, resize: tuple[int, int, bool] | None, feature: str
+    blob: bytes | None,
+    uri: str | None,
+    resize: tuple[int, int, bool] | None,
+    feature: str,
+    slot: np.ndarray | None,
 ) -> np.ndarray:
     if blob is None:
         where = f" for {uri}" if uri else ""
         raise SqlRunnerError(f"feature {feature} is NULL{where}: ML.DECODE_IMAGE got no bytes")
-    rgb = decode_rgb(blob, uri)
+    # Transient: the pixels are read once (converted or resized) before this thread's next image.
+    rgb = decode_rgb(blob, uri, transient=True)
     if resize is None:
         return uint8_to_float(rgb)
     height, width, keep = resize
     out_h, out_w = resized_shape(rgb.shape[0], rgb.shape[1], height, width, keep)
-    return resize_bilinear(rgb, out_h, out_w)
+    return resize_bilinear(rgb, out_h, out_w, out=slot)
 
 
 def _finish(
     plan: _Plan,
     schema: pa.Schema,
     chunk: pa.RecordBatch,
-    futures: dict[str, list[Future[np.ndarray]]],
+    pending: _Pending,
 ) -> pa.RecordBatch:
-    images = {name: [f.result() for f in column] for name, column in futures.items()}
+    images = {name: [f.result() for f in p.futures] for name, p in pending.items()}
     feeds: dict[str, np.ndarray] = {}
     for name, spec in plan.specs.items():
         if name in images:
-            feeds[name] = _stack_images(images[name], spec, _uris(chunk, plan.fused[name]))
+            feeds[name] = _stack_images(
+                images[name], pending[name].batch, spec, _uris(chunk, plan.fused[name])
+            )
         else:
             feeds[name] = _column_tensor(chunk.column(name), spec)
     outputs = plan.model.predict(feeds)
@@ -212,7 +236,10 @@ def _uris(chunk: pa.RecordBatch, feature: FusedImageFeature) -> list[str | None]
     return [None] * chunk.num_rows
 
 
-def _stack_images(images: list[np.ndarray], spec: TensorSpec, uris: list[str | None]) -> np.ndarray:
+def _stack_images(
+    images: list[np.ndarray], batch: np.ndarray | None, spec: TensorSpec, uris: list[str | None]
+) -> np.ndarray:
+    """The images as one (rows, ...) array; `batch`, if given, already holds them."""
     want = spec.shape[1:]
     for image, uri in zip(images, uris, strict=True):
         if len(want) != image.ndim or any(
@@ -229,7 +256,8 @@ def _stack_images(images: list[np.ndarray], spec: TensorSpec, uris: list[str | N
             f"input shape mismatch: the images for feature {spec.name} differ in size in one"
             " batch; resize them to one size with ML.RESIZE_IMAGE"
         )
-    batch = np.stack(images)
+    if batch is None:
+        batch = np.stack(images)
     if np.dtype(spec.dtype) == np.uint8:
         return float_to_uint8(batch)
     return batch
