@@ -74,7 +74,7 @@ def sampled_by_py_spy(py_spy: str | None, raw_path: Path | None) -> Iterator[Non
         yield
         return
     command = [py_spy, "record", "--pid", str(os.getpid()), "--format", "raw", "--rate", "100"]
-    command += ["--nonblocking", "--output", str(raw_path)]
+    command += ["--nonblocking", "--idle", "--output", str(raw_path)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)  # let py-spy attach before the work starts
     try:

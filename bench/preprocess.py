@@ -31,11 +31,15 @@ def _tensorflow_preprocess() -> Callable[[bytes], object]:
 
 
 def _engine_preprocess() -> Callable[[bytes], object]:
-    from sqlrunner.local.decode import decode_rgb
-    from sqlrunner.local.imageops import resize_bilinear
+    """The engine's own per-image step of ML.PREDICT, writing into a reused batch slot."""
+    import numpy as np
+
+    from sqlrunner.local.predict import preprocess_image
+
+    slot = np.empty((224, 224, 3), np.float32)
 
     def run(data: bytes) -> object:
-        return resize_bilinear(decode_rgb(data), 224, 224)
+        return preprocess_image(data, None, (224, 224, False), "input_1", slot)
 
     return run
 

@@ -3,7 +3,9 @@
 Samples are grouped by the function they were in (self time) and by the stage of
 the work that function belongs to (inference, decoding, resizing, SQL, other), so
 the report can say what dominates. py-spy sees native calls as the Python frame that
-made them: time inside OpenVINO shows as the frame that called `infer`.
+made them: time inside OpenVINO shows as the frame that called `infer`, or `wait` for
+the asynchronous requests the engine uses, so idle threads are sampled too (`--idle`)
+and a thread parked in a lock or queue outside any stage is counted as idle, not work.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("DuckDB SQL", re.compile(r"duckdb", re.I)),
     ("Arrow conversion", re.compile(r"pyarrow", re.I)),
 )
+# Where a thread with nothing to do sits (a thread-pool worker waiting for work).
+_PARKED = re.compile(r"\((threading|queue|selectors)\.py")
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
@@ -56,6 +60,10 @@ def _stage(frames: list[str]) -> str:
     return "other Python"
 
 
+def _parked(frames: list[str], stage: str) -> bool:
+    return stage == "other Python" and bool(_PARKED.search(frames[-1]))
+
+
 def summarise(raw: str, top: int = 8) -> ProfileSummary:
     """Group py-spy's raw (collapsed-stack) output by stage and by leaf function."""
     stages: Counter[str] = Counter()
@@ -67,7 +75,10 @@ def summarise(raw: str, top: int = 8) -> ProfileSummary:
             continue
         count = int(count_text)
         frames = stack.split(";")
-        stages[_stage(frames)] += count
+        stage = _stage(frames)
+        if _parked(frames, stage):
+            continue
+        stages[stage] += count
         leaves[_frame_label(frames[-1])] += count
         total += count
     share = (lambda n: 100.0 * n / total) if total else (lambda n: 0.0)

@@ -178,7 +178,12 @@ def _submit(pool: ThreadPoolExecutor, plan: _Plan, chunk: pa.RecordBatch) -> _Pe
             batch = np.empty((len(blobs), height, width, 3), dtype=np.float32)
         futures = [
             pool.submit(
-                _fused_image, blob, uri, feature.resize, name, None if batch is None else batch[i]
+                preprocess_image,
+                blob,
+                uri,
+                feature.resize,
+                name,
+                None if batch is None else batch[i],
             )
             for i, (blob, uri) in enumerate(zip(blobs, uris, strict=True))
         ]
@@ -186,13 +191,14 @@ def _submit(pool: ThreadPoolExecutor, plan: _Plan, chunk: pa.RecordBatch) -> _Pe
     return pending
 
 
-def _fused_image(
+def preprocess_image(
     blob: bytes | None,
     uri: str | None,
     resize: tuple[int, int, bool] | None,
     feature: str,
     slot: np.ndarray | None,
 ) -> np.ndarray:
+    """One fused feature value: decode `blob` and resize it (into `slot` when given)."""
     if blob is None:
         where = f" for {uri}" if uri else ""
         raise SqlRunnerError(f"feature {feature} is NULL{where}: ML.DECODE_IMAGE got no bytes")
