@@ -69,7 +69,15 @@ class ExecuteResult:
 
 
 class LocalEngine:
-    def __init__(self, home: Path, use_gcs: bool = False, *, progress: bool = True) -> None:
+    def __init__(
+        self,
+        home: Path,
+        use_gcs: bool = False,
+        *,
+        progress: bool = True,
+        store: ObjectStore | None = None,
+    ) -> None:
+        """`store`, when given, serves the gs:// objects instead of HOME/gcs or Cloud Storage."""
         import duckdb
 
         self.home = Path(home)
@@ -87,7 +95,7 @@ class LocalEngine:
             ) from exc
         self.catalog = Catalog(self.con)
         self.catalog.ensure()
-        self._store: ObjectStore | None = None
+        self._store = store
 
     @property
     def store(self) -> ObjectStore:

@@ -1,15 +1,21 @@
 """Object tables as Arrow: the documented columns, listed from the store when queried.
 
 The listing is taken when the statement runs (so new files show up); the `data`
-pseudocolumn is read batch by batch as DuckDB pulls, so memory stays flat.
+pseudocolumn is read batch by batch as DuckDB pulls, so memory stays flat. Where only
+ML.PREDICT's fused image features need the bytes, the query carries the `uri` instead
+and `with_object_bytes` reads the objects of the rows that survived the query's
+filters and joins, one batch at a time.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
+from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.storage import ObjectInfo, ObjectStore
 
 DATA_COLUMN = "data"
@@ -29,6 +35,10 @@ OBJECT_TABLE_SCHEMA = pa.schema(
 )
 
 DEFAULT_BATCH_ROWS = 64
+# Reads are I/O (and slow on Cloud Storage), so more threads than cores pay off.
+READ_THREADS = 8
+# Rows whose bytes are read together; one such slice is read ahead of the one handed on.
+FETCH_ROWS = 32
 
 
 def list_objects(store: ObjectStore, uris: Sequence[str]) -> list[ObjectInfo]:
@@ -38,6 +48,22 @@ def list_objects(store: ObjectStore, uris: Sequence[str]) -> list[ObjectInfo]:
         for info in store.list(pattern):
             found.setdefault(info.uri, info)
     return [found[uri] for uri in sorted(found)]
+
+
+def read_object(store: ObjectStore, uri: str | None) -> bytes | None:
+    """The object's bytes (None for a NULL uri); any failure is a SqlRunnerError naming it."""
+    if uri is None:
+        return None
+    try:
+        return store.read(uri)
+    except SqlRunnerError:
+        raise
+    except Exception as exc:
+        raise SqlRunnerError(f"cannot read {uri}: {' '.join(str(exc).split())}") from exc
+
+
+def _read_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="sqlrunner-read")
 
 
 def object_table_reader(
@@ -53,19 +79,78 @@ def object_table_reader(
         schema = schema.append(pa.field(DATA_COLUMN, pa.binary()))
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for start in range(0, len(objects), batch_rows):
-            chunk = objects[start : start + batch_rows]
-            columns: dict[str, list[object]] = {
-                "uri": [o.uri for o in chunk],
-                "generation": [o.generation for o in chunk],
-                "content_type": [o.content_type for o in chunk],
-                "size": [o.size for o in chunk],
-                "md5_hash": [o.md5_hash for o in chunk],
-                "updated": [o.updated for o in chunk],
-                "metadata": [[{"name": k, "value": v} for k, v in o.metadata] for o in chunk],
-            }
-            if with_data:
-                columns[DATA_COLUMN] = [store.read(o.uri) for o in chunk]
-            yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        pool = _read_pool() if with_data else None
+        try:
+            for start in range(0, len(objects), batch_rows):
+                chunk = objects[start : start + batch_rows]
+                columns: dict[str, list[object]] = {
+                    "uri": [o.uri for o in chunk],
+                    "generation": [o.generation for o in chunk],
+                    "content_type": [o.content_type for o in chunk],
+                    "size": [o.size for o in chunk],
+                    "md5_hash": [o.md5_hash for o in chunk],
+                    "updated": [o.updated for o in chunk],
+                    "metadata": [[{"name": k, "value": v} for k, v in o.metadata] for o in chunk],
+                }
+                if pool is not None:
+                    columns[DATA_COLUMN] = list(
+                        pool.map(lambda o: read_object(store, o.uri), chunk)
+                    )
+                yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+_Reads = list[list[Future[bytes | None]]]  # per replaced column, one read per row
+
+
+def with_object_bytes(
+    reader: pa.RecordBatchReader,
+    store: ObjectStore,
+    uri_columns: Sequence[str],
+    *,
+    fetch_rows: int = FETCH_ROWS,
+) -> pa.RecordBatchReader:
+    """`reader` with each of `uri_columns` (object uris) replaced by the objects' bytes.
+
+    Batches come out `fetch_rows` rows at a time, in order; the next slice's objects
+    are read while the current one is consumed, so at most two slices of bytes exist.
+    """
+    replaced = set(uri_columns)
+    schema = pa.schema(
+        [pa.field(f.name, pa.binary()) if f.name in replaced else f for f in reader.schema],
+        metadata=reader.schema.metadata,
+    )
+    positions = [schema.get_field_index(name) for name in uri_columns]
+
+    def submit(pool: ThreadPoolExecutor, piece: pa.RecordBatch) -> _Reads:
+        return [
+            [pool.submit(read_object, store, uri) for uri in piece.column(i).to_pylist()]
+            for i in positions
+        ]
+
+    def assemble(piece: pa.RecordBatch, reads: _Reads) -> pa.RecordBatch:
+        columns = list(piece.columns)
+        for i, futures in zip(positions, reads, strict=True):
+            columns[i] = pa.array([f.result() for f in futures], pa.binary())
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        pool = _read_pool()
+        ahead: deque[tuple[pa.RecordBatch, _Reads]] = deque()
+        try:
+            for batch in reader:
+                for start in range(0, batch.num_rows, fetch_rows):
+                    piece = batch.slice(start, fetch_rows)
+                    ahead.append((piece, submit(pool, piece)))
+                    if len(ahead) > 1:
+                        yield assemble(*ahead.popleft())
+            while ahead:
+                yield assemble(*ahead.popleft())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     return pa.RecordBatchReader.from_batches(schema, batches())

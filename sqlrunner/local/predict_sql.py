@@ -3,7 +3,11 @@
 A select item `ML.RESIZE_IMAGE(ML.DECODE_IMAGE(col), h, w, preserve) AS feature` (or
 `ML.DECODE_IMAGE(col) AS feature`) is not run in SQL: the input query is rewritten to
 select the raw bytes of `col` instead, and the predictor decodes and resizes them
-batch by batch. Nothing here runs anything; it only reads and rewrites parse trees.
+batch by batch. When `col` is an object table's `data` and nothing else in the input
+query reads `data`, the query selects the object's `uri` in its place: the object
+table then reads no bytes, filters and joins (an incremental `NOT IN`) carry only
+metadata, and the bytes of the surviving rows are read just before the predictor.
+Nothing here runs anything; it only reads and rewrites parse trees.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from sqlrunner.errors import SqlRunnerError
-from sqlrunner.local.objects import URI_COLUMN
+from sqlrunner.local.objects import DATA_COLUMN, URI_COLUMN
 from sqlrunner.local.transpile import ml_call_args, ml_function_name, sibling_uri
 
 SOURCE_PREFIX = "__sqlrunner_src_"
@@ -29,6 +33,8 @@ class FusedPlan:
     uri_column: str | None
     resize: tuple[int, int, bool] | None
     emit: bool
+    # The query's source column holds object uris; their bytes are read before predicting.
+    bytes_from_uri: bool = False
 
 
 @dataclass
@@ -51,7 +57,10 @@ def input_query(node: exp.Predict) -> exp.Query:
 
 
 def plan_input(
-    node: exp.Predict, features: Sequence[str], needs_column: Callable[[str], bool]
+    node: exp.Predict,
+    features: Sequence[str],
+    needs_column: Callable[[str], bool],
+    is_object_table: Callable[[exp.Table], bool],
 ) -> PredictInput:
     plan = PredictInput(input_query(node))
     select = plan.query
@@ -59,25 +68,70 @@ def plan_input(
         return plan
     names = {projection.alias_or_name.lower() for projection in select.expressions}
     wanted = {feature.lower(): feature for feature in features}
-    for projection in list(select.expressions):
+    shapes: list[tuple[exp.Expr, str, exp.Column, tuple[int, int, bool] | None]] = []
+    for projection in select.expressions:
         feature = wanted.get(projection.alias_or_name.lower())
         if feature is None:
             continue
         fused = _fused_shape(projection.this if isinstance(projection, exp.Alias) else projection)
-        if fused is None:
-            continue
-        column, resize = fused
+        if fused is not None:
+            shapes.append((projection, feature, *fused))
+    lazy = _reads_bytes_by_uri(select, [column for _, _, column, _ in shapes], is_object_table)
+    for projection, feature, column, resize in shapes:
         source = f"{SOURCE_PREFIX}{feature}"
-        projection.replace(exp.alias_(column.copy(), source, quoted=True))
+        uri = sibling_uri(column)
+        carried = uri.copy() if lazy and uri is not None else column.copy()
+        projection.replace(exp.alias_(carried, source, quoted=True))
         uri_column: str | None = None
         if URI_COLUMN in names:
             uri_column = URI_COLUMN
-        elif (uri := sibling_uri(column)) is not None:
+        elif uri is not None:
             uri_column = f"{URI_PREFIX}{feature}"
             select.select(exp.alias_(uri, uri_column, quoted=True), copy=False)
             plan.hidden.append(uri_column)
-        plan.fused[feature] = FusedPlan(source, uri_column, resize, needs_column(feature))
+        plan.fused[feature] = FusedPlan(
+            source, uri_column, resize, needs_column(feature), bytes_from_uri=lazy
+        )
     return plan
+
+
+def _reads_bytes_by_uri(
+    select: exp.Select, sources: list[exp.Column], is_object_table: Callable[[exp.Table], bool]
+) -> bool:
+    """Whether every fused source is this SELECT's object table `data` and nothing else reads it.
+
+    Only a plain SELECT qualifies: DISTINCT or GROUP BY would compare the bytes, so
+    carrying uris instead would change which rows come out.
+    """
+    if not sources or select.args.get("distinct") or select.args.get("group"):
+        return False
+    tables = _from_tables(select)
+    for column in sources:
+        owner = _owner(tables, column)
+        if column.name.lower() != DATA_COLUMN or owner is None or not is_object_table(owner):
+            return False
+    fused = {id(column) for column in sources}
+    return not any(
+        column.name.lower() == DATA_COLUMN and id(column) not in fused
+        for column in select.find_all(exp.Column)
+    )
+
+
+def _owner(tables: list[exp.Expr], column: exp.Column) -> exp.Table | None:
+    """The table a column belongs to: the one its qualifier names, or the only one."""
+    if column.table:
+        qualifier = column.table.lower()
+        named = [t for t in tables if t.alias_or_name.lower() == qualifier]
+    else:
+        named = tables if len(tables) == 1 else []
+    return named[0] if len(named) == 1 and isinstance(named[0], exp.Table) else None
+
+
+def _from_tables(select: exp.Select) -> list[exp.Expr]:
+    """What the SELECT's FROM and JOINs read: tables, subqueries, UNNESTs."""
+    from_ = select.args.get("from_")
+    found: list[exp.Expr] = [from_.this] if from_ is not None else []
+    return found + [join.this for join in select.args.get("joins") or []]
 
 
 def _fused_shape(

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.catalog import Catalog
 from sqlrunner.local.names import TableName
-from sqlrunner.local.objects import DATA_COLUMN, object_table_reader
+from sqlrunner.local.objects import DATA_COLUMN, object_table_reader, with_object_bytes
 from sqlrunner.local.predict_sql import outer_needs_column, plan_input
 from sqlrunner.local.storage import ObjectStore
 from sqlrunner.local.transpile import rewrite_image_functions, to_duckdb
@@ -154,7 +154,12 @@ def _bind_predict(
         raise SqlRunnerError("ML.PREDICT needs MODEL dataset.model as its first argument")
     record = ctx.model(TableName(model_ref.db, model_ref.name))
     features = [spec.name for spec in record.features]
-    plan = plan_input(predict, features, outer_needs_column(tree, predict))
+    plan = plan_input(
+        predict,
+        features,
+        outer_needs_column(tree, predict),
+        lambda table: _object_table_name(table, ctx) is not None,
+    )
 
     child = bindings.child()
     bind_relations(plan.query, ctx, child)
@@ -163,6 +168,9 @@ def _bind_predict(
         source = child.con.sql(sql).to_arrow_reader(PREDICT_BATCH_ROWS)
     except Exception as exc:
         raise SqlRunnerError(f"ML.PREDICT input query failed: {_duckdb_message(exc)}") from exc
+    by_uri = [p.source_column for p in plan.fused.values() if p.bytes_from_uri]
+    if by_uri:
+        source = with_object_bytes(ctx.trap.wrap(source), ctx.store, by_uri)
     fused = {
         feature: FusedImageFeature(
             source_column=p.source_column,
@@ -191,24 +199,30 @@ def _bind_predict(
     (wrapper if isinstance(wrapper, exp.Table) else predict).replace(replacement)
 
 
+def _object_table_name(table: exp.Table, ctx: QueryContext) -> TableName | None:
+    if not table.db or not isinstance(table.this, exp.Identifier):
+        return None
+    name = TableName(table.db, table.name)
+    return name if ctx.catalog.object_table(name) is not None else None
+
+
 def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -> None:
-    with_data = any(column.name.lower() == DATA_COLUMN for column in tree.find_all(exp.Column))
     for table in list(tree.find_all(exp.Table)):
-        if not table.db or not isinstance(table.this, exp.Identifier):
+        name = _object_table_name(table, ctx)
+        if name is None:
             continue
-        name = TableName(table.db, table.name)
         definition = ctx.catalog.object_table(name)
-        if definition is None:
-            continue
+        assert definition is not None
         if _is_write_target(table):
             raise SqlRunnerError(f"object table {name} is read-only")
         if not ctx.catalog.has_connection(definition.connection):
             raise SqlRunnerError(
                 f"connection {definition.connection} of object table {name} not found"
             )
+        alias = table.alias or table.name
+        with_data = _reads_data(tree, table, alias)
         reader = object_table_reader(ctx.store, definition.uris, with_data=with_data)
         bound = bindings.register("objects", ctx.trap.wrap(reader))
-        alias = table.alias or table.name
         _unqualify_columns(tree, name)
         replacement = exp.Table(
             this=exp.to_identifier(bound),
@@ -217,6 +231,21 @@ def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -
         table.replace(replacement)
         if with_data:
             _hide_data_from_stars(replacement, alias)
+
+
+def _reads_data(tree: exp.Expr, table: exp.Table, alias: str) -> bool:
+    """Whether the query around this object-table reference may read its `data` pseudocolumn.
+
+    A `data` column counts when it is written bare or qualified by this table's alias,
+    anywhere in the innermost SELECT that reads the table (its subqueries included, for
+    correlated references); `data` elsewhere, or another table's, does not. A reference
+    outside any SELECT falls back to the whole statement.
+    """
+    scope = table.find_ancestor(exp.Select) or tree
+    return any(
+        column.name.lower() == DATA_COLUMN and column.table.lower() in ("", alias.lower())
+        for column in scope.find_all(exp.Column)
+    )
 
 
 def _is_write_target(table: exp.Table) -> bool:
