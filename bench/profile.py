@@ -24,11 +24,15 @@ STAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("model inference", re.compile(r"openvino|onnxruntime|\binfer|InferenceSession", re.I)),
     ("image decoding", re.compile(r"decode|PIL[/\\]|JpegImage|ImageFile", re.I)),
     ("image resizing", re.compile(r"resiz", re.I)),
-    ("DuckDB SQL", re.compile(r"duckdb", re.I)),
+    # The engine's statement runs inside DuckDB from this frame.
+    ("DuckDB SQL", re.compile(r"duckdb|LocalEngine\._transpiled", re.I)),
     ("Arrow conversion", re.compile(r"pyarrow", re.I)),
 )
-# Where a thread with nothing to do sits (a thread-pool worker waiting for work).
-_PARKED = re.compile(r"\((threading|queue|selectors)\.py")
+# Where a thread with nothing to do sits: in a lock or queue wait, or a thread-pool worker
+# whose own loop is the leaf (it is blocked in the C queue's get), or the profiler's wait.
+_PARKED = re.compile(
+    r"\((threading|queue|selectors)\.py|^_worker \(.*concurrent/futures/thread\.py|^sampled_by_py_spy "
+)
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 
 
@@ -61,7 +65,7 @@ def _stage(frames: list[str]) -> str:
 
 
 def _parked(frames: list[str], stage: str) -> bool:
-    return stage == "other Python" and bool(_PARKED.search(frames[-1]))
+    return stage == "other Python" and bool(_PARKED.search(frames[-1].strip()))
 
 
 def summarise(raw: str, top: int = 8) -> ProfileSummary:

@@ -204,9 +204,11 @@ def _profile_section(profile: ProfileSummary | None, error: str | None) -> list[
         return [f"No profile: {error}."]
     lines = [
         f"{profile.tool}, 100 samples/s over every Python thread of the engine process during "
-        f"B at N ({profile.samples} samples; idle threads excluded). Native calls count for "
-        "the Python frame that made them; OpenVINO's own worker threads are not sampled, so "
-        "inference's share of CPU time is, if anything, larger than shown.",
+        f"B at N ({profile.samples} samples). These are wall-clock samples: a thread blocked "
+        "inside a native call counts for the Python frame that made it (waiting on OpenVINO's "
+        "asynchronous requests counts as inference, the statement's thread inside DuckDB as "
+        "DuckDB SQL, though there it mostly waits for the ML.PREDICT stream), and pool workers "
+        "parked with nothing to do are left out. OpenVINO's own worker threads are not sampled.",
         "",
         "| stage | share of samples |",
         "|---|---|",

@@ -17,12 +17,13 @@ RAW_PROFILE = """\
 <module> (engine_run.py:10);preprocess_image (predict.py:181);resize_bilinear (imageops.py:80) 10
 <module> (engine_run.py:10);execute (engine.py:111);sql (duckdb/__init__.py:1) 5
 _bootstrap (threading.py:1002);_worker (concurrent/futures/thread.py:81);get (queue.py:171);wait (threading.py:331) 40
+_bootstrap (threading.py:1002);_worker (/venv/lib/python3.11/concurrent/futures/thread.py:81) 30
 """
 
 
 def test_profile_groups_samples_by_stage_and_leaf_function() -> None:
     summary = summarise(RAW_PROFILE)
-    # The parked pool worker (40 samples) is idle, not work.
+    # The parked pool workers (70 samples) are idle, not work.
     assert summary.samples == 100
     assert summary.stages == [
         ("model inference", 60.0),
