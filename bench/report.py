@@ -309,8 +309,8 @@ def _reading(results: BenchResults) -> list[str]:
             f"took {alone_large.seconds / alone_small.seconds:.2f}x the time; the whole "
             f"predict.sql grew it by {large.peak_rss_mb - small.peak_rss_mb:.0f} MB and took "
             f"{large.seconds / small.seconds:.2f}x. What predict.sql adds to ML.PREDICT (the "
-            "UNNEST of 1001 scores per image, the ROW_NUMBER window, ARRAY_AGG, the insert) is "
-            "the difference."
+            "UNNEST of 1001 scores per image, the top-k ARRAY_AGG, the labels join, the insert) "
+            "is the difference."
         )
     cap = _bf16_cap(results)
     if cap and results.engine_bf16:
@@ -353,7 +353,7 @@ def _held_back_by(measure: str, results: BenchResults) -> str:
             return (
                 f"ML.PREDICT alone grew by {large.peak_rss_mb - small.peak_rss_mb:.0f} MB; "
                 "the rest comes from the SQL predict.sql runs on the scores (UNNEST of 1001 "
-                "scores per image, the ROW_NUMBER window over all of them, ARRAY_AGG)."
+                "scores per image, the top-k ARRAY_AGG, the labels join, the insert)."
             )
     if measure.startswith("growth") and results.engine_n and results.engine_10n:
         return (
