@@ -5,6 +5,7 @@ Other areas may add their own fixtures here with small edits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,20 @@ def standin_savedmodel(
     cache = getattr(request.config, "cache", None)
     cache_dir = cache.mkdir("sqlrunner-standin") if cache else tmp_path_factory.mktemp("standin")
     return cached_standin(Path(cache_dir))
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """gcp-storage-emulator in this process on a free loopback port, with
+    STORAGE_EMULATOR_HOST pointing at it; always stopped (its thread would keep the
+    interpreter alive)."""
+    from gcp_storage_emulator.server import create_server
+
+    server = create_server("127.0.0.1", 0, in_memory=True)
+    server.start()
+    try:
+        host = f"http://127.0.0.1:{server._api._httpd.server_address[1]}"
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
+        yield host
+    finally:
+        server.stop()

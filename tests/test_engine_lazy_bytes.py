@@ -277,21 +277,6 @@ def test_plan_carries_the_uri_only_for_a_plain_object_table_data_column(
     assert _plan(sql, {"images"}) == {"input_1": expected}
 
 
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """gcp-storage-emulator in this process on a free loopback port; always stopped."""
-    from gcp_storage_emulator.server import create_server
-
-    server = create_server("127.0.0.1", 0, in_memory=True)
-    server.start()
-    try:
-        host = f"http://127.0.0.1:{server._api._httpd.server_address[1]}"
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
-        yield host
-    finally:
-        server.stop()
-
-
 def test_filtered_predict_reads_survivors_through_cloud_storage(
     emulator: str, tmp_path: Path, lake: Path, tiny_savedmodel: Path
 ) -> None:

@@ -270,21 +270,6 @@ def test_decode_error_on_its_own_names_the_object(engine: LocalEngine, lake: Pat
     assert "Python exception" not in str(caught.value)
 
 
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """gcp-storage-emulator in this process on a free loopback port; always stopped."""
-    from gcp_storage_emulator.server import create_server
-
-    server = create_server("127.0.0.1", 0, in_memory=True)
-    server.start()
-    try:
-        host = f"http://127.0.0.1:{server._api._httpd.server_address[1]}"
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
-        yield host
-    finally:
-        server.stop()
-
-
 def test_model_and_images_read_through_cloud_storage(
     emulator: str, tmp_path: Path, lake: Path, tiny_savedmodel: Path
 ) -> None:

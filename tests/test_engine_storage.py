@@ -6,7 +6,6 @@ import base64
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,22 +111,6 @@ def test_open_store_picks_gcs_when_emulator_env_set(
     assert isinstance(open_store(tmp_path), LocalObjectStore)
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")
     assert isinstance(open_store(tmp_path), GcsObjectStore)
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """gcp-storage-emulator in this process on a free loopback port; always stopped."""
-    from gcp_storage_emulator.server import create_server
-
-    server = create_server("127.0.0.1", 0, in_memory=True)
-    server.start()
-    try:
-        port = server._api._httpd.server_address[1]
-        host = f"http://127.0.0.1:{port}"
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", host)
-        yield host
-    finally:
-        server.stop()
 
 
 def _upload(files: dict[str, tuple[bytes, str]]) -> None:

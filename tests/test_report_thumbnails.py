@@ -7,8 +7,6 @@ import base64
 import importlib.util
 import io
 import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,24 +104,8 @@ def test_thumbnails_are_keyed_by_uri_once_each(tmp_path: Path) -> None:
     assert [decoded(t.data_uri).size[0] for t in thumbnails.values()] == [20, 21, 22, 23, 24, 25]
 
 
-@pytest.fixture
-def storage_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from gcp_storage_emulator.server import create_server
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 def test_cloud_storage_objects_are_fetched_with_the_storage_client(
-    storage_emulator: str,
+    emulator: str,
 ) -> None:
     from google.cloud import storage
 
@@ -145,7 +127,7 @@ def test_cloud_storage_objects_are_fetched_with_the_storage_client(
     reason="the local engine (sqlrunner.local.engine) is not built",
 )
 def test_a_lake_on_cloud_storage_gets_its_thumbnails_from_there(
-    storage_emulator: str, tmp_path: Path, sample_images: Path
+    emulator: str, tmp_path: Path, sample_images: Path
 ) -> None:
     from google.cloud import storage
 
