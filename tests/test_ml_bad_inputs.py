@@ -162,7 +162,11 @@ def test_predict_stream_stops_at_the_bad_image(tiny_savedmodel: Path, tmp_path: 
         SqlRunnerError, match=r"gs://b/bomb.png: 10000 x 10000 pixels .* \(decompression bomb\)"
     ):
         stream.read_all()
-    assert not [t for t in threading.enumerate() if t.name.startswith("sqlrunner-decode")]
+    assert not [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith(("sqlrunner-decode", "sqlrunner-infer"))
+    ]
 
 
 def test_engine_statement_fails_naming_uri_and_leaves_no_table(

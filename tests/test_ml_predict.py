@@ -166,7 +166,11 @@ def test_summary_line_and_no_threads_left(
     assert out.num_rows == 5
     err = capsys.readouterr().err
     assert "ML.PREDICT: 5 images in" in err and "images/s" in err
-    assert not [t for t in threading.enumerate() if t.name.startswith("sqlrunner-decode")]
+    assert not [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith(("sqlrunner-decode", "sqlrunner-infer"))
+    ]
 
 
 def test_walkthrough_sql_on_the_local_engine(

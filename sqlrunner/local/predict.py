@@ -114,27 +114,35 @@ def _stream(
 ) -> Iterator[pa.RecordBatch]:
     meter = _Meter(plan.model, bool(plan.fused), progress)
     pool = ThreadPoolExecutor(max_workers=decode_threads(), thread_name_prefix="sqlrunner-decode")
-    inflight: deque[tuple[pa.RecordBatch, _Pending]] = deque()
+    # One inference thread, so the model runs batch k+1 while batch k is handed to DuckDB
+    # and the next input is read; a single worker also keeps the batches in order.
+    inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlrunner-infer")
+    inflight: deque[tuple[_Pending, Future[pa.RecordBatch]]] = deque()
+
+    def take() -> pa.RecordBatch:
+        out = inflight.popleft()[1].result()
+        meter.add(out.num_rows)
+        return out
+
     try:
         for chunk in _rechunk(batches, plan.batch_size):
-            inflight.append((chunk, _submit(pool, plan, chunk)))
-            if len(inflight) > 1:
-                out = _finish(plan, schema, *inflight.popleft())
-                meter.add(out.num_rows)
-                yield out
+            pending = _submit(pool, plan, chunk)
+            inflight.append((pending, inference.submit(_finish, plan, schema, chunk, pending)))
+            if len(inflight) > 2:
+                yield take()
         while inflight:
-            out = _finish(plan, schema, *inflight.popleft())
-            meter.add(out.num_rows)
-            yield out
+            yield take()
         meter.done()
     except SqlRunnerError as exc:
         remember_error(exc)
         raise
     finally:
-        for _, pending in inflight:
+        for pending, finished in inflight:
+            finished.cancel()
             for images in pending.values():
                 for future in images.futures:
                     future.cancel()
+        inference.shutdown(wait=True, cancel_futures=True)
         pool.shutdown(wait=True, cancel_futures=True)
         meter.close()
 
