@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from sqlrunner.cli import main
 from sqlrunner.labels import labels_from_package
+from sqlrunner.outputs import StackOutputs
 from sqlrunner.report import (
     QueryRunner,
     ReportData,
@@ -161,6 +162,24 @@ def report_from(lake: Lake, **kwargs: Any) -> ReportData:
 @pytest.fixture
 def lake(tmp_path: Path, sample_images: Path) -> Lake:
     return make_lake(tmp_path / "lake", sample_images)
+
+
+def lake_stack_outputs() -> StackOutputs:
+    """The outputs a stack over this module's lake would export."""
+    from sqlrunner.outputs import local_stack_outputs
+
+    return local_stack_outputs(
+        dataset_id=DATASET,
+        bucket_name=BUCKET,
+        model_name="resnet",
+        model_files_uri="gs://models/resnet_50/*",
+        model_type="TENSORFLOW",
+        object_table="vision_images",
+        predictions_table="predictions",
+        labels_table="imagenet_labels",
+        top_k=5,
+        predictions_rows=8,
+    )
 
 
 # --- the data the report reads ---
@@ -374,22 +393,11 @@ def test_report_command_without_an_outputs_file_fails_with_one_line(
 def test_bigquery_report_without_credentials_fails_before_any_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sqlrunner.outputs import local_stack_outputs, write_outputs
+    from sqlrunner.outputs import write_outputs
 
     # A credentials file that does not exist: google.auth fails without any network call.
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
-    stack = local_stack_outputs(
-        dataset_id=DATASET,
-        bucket_name=BUCKET,
-        model_name="resnet",
-        model_files_uri="gs://models/resnet_50/*",
-        model_type="TENSORFLOW",
-        object_table="vision_images",
-        predictions_table="predictions",
-        labels_table="imagenet_labels",
-        top_k=5,
-        predictions_rows=8,
-    )
+    stack = lake_stack_outputs()
     outputs = write_outputs(tmp_path / "outputs.json", stack)
     code = main(["report", "--outputs", str(outputs), "--out", str(tmp_path / "r.html")])
     assert code == 1
@@ -442,21 +450,9 @@ def test_a_stack_report_links_to_looker_studio_and_the_console(lake: Lake, tmp_p
     import dataclasses
     from html import unescape
 
-    from sqlrunner.outputs import local_stack_outputs
     from sqlrunner.report import stack_links
 
-    stack = local_stack_outputs(
-        dataset_id=DATASET,
-        bucket_name=BUCKET,
-        model_name="resnet",
-        model_files_uri="gs://models/resnet_50/*",
-        model_type="TENSORFLOW",
-        object_table="vision_images",
-        predictions_table="predictions",
-        labels_table="imagenet_labels",
-        top_k=5,
-        predictions_rows=8,
-    )
+    stack = lake_stack_outputs()
     data = dataclasses.replace(report_from(lake), links=stack_links(stack))
     html = write_report_html(data, tmp_path / "r.html").read_text()
     hrefs = [unescape(href) for href in re.findall(r'<a href="([^"]+)"', html)]
