@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from bench.timing import Throughput, measure
+from sqlrunner.local.openvino_runtime import import_openvino
 
 Infer = Callable[[np.ndarray], np.ndarray]
 
@@ -64,7 +65,7 @@ def openvino_compiled(onnx_path: Path, precision: str, threads: int, hint: str =
 
     The precision hint is always explicit: on CPUs with AMX, OpenVINO defaults to bf16.
     """
-    import openvino as ov
+    ov = import_openvino()
 
     core = ov.Core()
     config = {
@@ -92,7 +93,7 @@ def openvino_streams(
     onnx_path: Path, batches: list[np.ndarray], threads: int
 ) -> tuple[RuntimeResult, Infer]:
     """OpenVINO FP32 with PERFORMANCE_HINT=THROUGHPUT: several streams, batches in flight."""
-    import openvino as ov
+    ov = import_openvino()
 
     compiled = openvino_compiled(onnx_path, "f32", threads, hint="THROUGHPUT")
     requests = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))

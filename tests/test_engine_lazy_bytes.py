@@ -47,6 +47,9 @@ class CountingStore:
     def list(self, pattern: str) -> Iterator[ObjectInfo]:
         return self.inner.list(pattern)
 
+    def md5(self, info: ObjectInfo) -> str:
+        return self.inner.md5(info)
+
     def read(self, uri: str) -> bytes:
         with self._lock:
             self.reads.append(uri)

@@ -17,3 +17,19 @@ def test_openvino_loads_without_telemetry() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_no_module_imports_openvino_directly() -> None:
+    """Every OpenVINO user goes through import_openvino (the engine, the benchmark)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    direct = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("sqlrunner", "bench", "infra")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name != "openvino_runtime.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.strip().startswith(("import openvino", "from openvino"))
+    ]
+    assert direct == []

@@ -1,7 +1,9 @@
 """Object tables as Arrow: the documented columns, listed from the store when queried.
 
-The listing is taken when the statement runs (so new files show up); the `data`
-pseudocolumn is read batch by batch as DuckDB pulls, so memory stays flat. Where only
+The listing is taken once per statement (so new files show up, and every reference
+to the table in the statement sees the same objects); the `data` pseudocolumn is
+read batch by batch as DuckDB pulls, so memory stays flat. `md5_hash` costs a full
+read of each local file, so it is a column only of references that can use it. Where only
 ML.PREDICT's fused image features need the bytes, the query carries the `uri` instead
 and `with_object_bytes` reads the objects of the rows that survived the query's
 filters and joins, one batch at a time.
@@ -22,6 +24,7 @@ DATA_COLUMN = "data"
 URI_COLUMN = "uri"
 METADATA_TYPE = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
 
+MD5_COLUMN = "md5_hash"
 OBJECT_TABLE_SCHEMA = pa.schema(
     [
         ("uri", pa.string()),
@@ -68,13 +71,16 @@ def _read_pool() -> ThreadPoolExecutor:
 
 def object_table_reader(
     store: ObjectStore,
-    uris: Sequence[str],
+    objects: Sequence[ObjectInfo],
     *,
     with_data: bool,
+    with_md5: bool = True,
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> pa.RecordBatchReader:
-    objects = list_objects(store, uris)
+    """The listed `objects` as the object table's rows; without `with_md5`, no md5_hash column."""
     schema = OBJECT_TABLE_SCHEMA
+    if not with_md5:
+        schema = schema.remove(schema.get_field_index(MD5_COLUMN))
     if with_data:
         schema = schema.append(pa.field(DATA_COLUMN, pa.binary()))
 
@@ -88,10 +94,11 @@ def object_table_reader(
                     "generation": [o.generation for o in chunk],
                     "content_type": [o.content_type for o in chunk],
                     "size": [o.size for o in chunk],
-                    "md5_hash": [o.md5_hash for o in chunk],
                     "updated": [o.updated for o in chunk],
                     "metadata": [[{"name": k, "value": v} for k, v in o.metadata] for o in chunk],
                 }
+                if with_md5:
+                    columns[MD5_COLUMN] = [store.md5(o) for o in chunk]
                 if pool is not None:
                     columns[DATA_COLUMN] = list(
                         pool.map(lambda o: read_object(store, o.uri), chunk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,15 @@ from sqlglot import exp
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local.catalog import Catalog
 from sqlrunner.local.names import TableName
-from sqlrunner.local.objects import DATA_COLUMN, object_table_reader, with_object_bytes
+from sqlrunner.local.objects import (
+    DATA_COLUMN,
+    MD5_COLUMN,
+    list_objects,
+    object_table_reader,
+    with_object_bytes,
+)
 from sqlrunner.local.predict_sql import outer_needs_column, plan_input
-from sqlrunner.local.storage import ObjectStore
+from sqlrunner.local.storage import ObjectInfo, ObjectStore
 from sqlrunner.local.transpile import rewrite_image_functions, to_duckdb
 
 if TYPE_CHECKING:
@@ -63,6 +69,13 @@ class QueryContext:
     progress: bool
     trap: ErrorTrap = field(default_factory=ErrorTrap)
     _image_functions: set[int] = field(default_factory=set)
+    _listings: dict[TableName, list[ObjectInfo]] = field(default_factory=dict)
+
+    def objects(self, name: TableName, uris: Sequence[str]) -> list[ObjectInfo]:
+        """The object table's objects, listed on the statement's first reference to it."""
+        if name not in self._listings:
+            self._listings[name] = list_objects(self.store, uris)
+        return self._listings[name]
 
     def ensure_image_functions(self, con: duckdb.DuckDBPyConnection) -> None:
         if id(con) in self._image_functions:
@@ -221,7 +234,12 @@ def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -
             )
         alias = table.alias or table.name
         with_data = _reads_data(tree, table, alias)
-        reader = object_table_reader(ctx.store, definition.uris, with_data=with_data)
+        reader = object_table_reader(
+            ctx.store,
+            ctx.objects(name, definition.uris),
+            with_data=with_data,
+            with_md5=_may_read_md5(tree, table, alias),
+        )
         bound = bindings.register("objects", ctx.trap.wrap(reader))
         _unqualify_columns(tree, name)
         replacement = exp.Table(
@@ -244,6 +262,23 @@ def _reads_data(tree: exp.Expr, table: exp.Table, alias: str) -> bool:
     scope = table.find_ancestor(exp.Select) or tree
     return any(
         column.name.lower() == DATA_COLUMN and column.table.lower() in ("", alias.lower())
+        for column in scope.find_all(exp.Column)
+    )
+
+
+def _may_read_md5(tree: exp.Expr, table: exp.Table, alias: str) -> bool:
+    """Whether the query around this reference may read `md5_hash`, in the scope `_reads_data` uses.
+
+    A projected star (`*`, `t.*`; not COUNT(*)), the column by name, or the table's
+    alias as a whole-row value counts. A reference this misses fails loudly (the column
+    is absent), it never reads NULL.
+    """
+    scope = table.find_ancestor(exp.Select) or tree
+    if any(isinstance(star.parent, exp.Select | exp.Column) for star in scope.find_all(exp.Star)):
+        return True
+    return any(
+        (column.name.lower() == MD5_COLUMN and column.table.lower() in ("", alias.lower()))
+        or (not column.table and column.name.lower() == alias.lower())
         for column in scope.find_all(exp.Column)
     )
 

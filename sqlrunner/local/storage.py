@@ -43,7 +43,8 @@ class ObjectInfo:
     generation: int
     content_type: str
     size: int
-    md5_hash: str
+    # None where the listing does not carry it for free (local files): ObjectStore.md5.
+    md5_hash: str | None
     updated: datetime
     metadata: list[tuple[str, str]] = field(default_factory=list)
 
@@ -52,6 +53,10 @@ class ObjectStore(Protocol):
     def list(self, pattern: str) -> Iterator[ObjectInfo]: ...
 
     def read(self, uri: str) -> bytes: ...
+
+    def md5(self, info: ObjectInfo) -> str:
+        """The object's base64 MD5, `info.md5_hash` when the listing carried it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -151,12 +156,19 @@ class LocalObjectStore:
             generation=stat.st_mtime_ns // 1000,
             content_type=sniff_content_type(head, path.name),
             size=stat.st_size,
-            md5_hash=self._md5(path, stat),
+            md5_hash=None,  # a full read: computed only for queries that use it
             updated=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, tz=UTC),
             metadata=[],
         )
 
-    def _md5(self, path: Path, stat: os.stat_result) -> str:
+    def md5(self, info: ObjectInfo) -> str:
+        if info.md5_hash is not None:
+            return info.md5_hash
+        path = self.path_of(info.uri)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise SqlRunnerError(f"object {info.uri} not found (no file {path})") from None
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         cached = self._md5_cache.get(key)
         if cached is None:
@@ -210,6 +222,9 @@ class GcsObjectStore:
         except Exception as exc:
             raise SqlRunnerError(f"cannot read {uri}: {_short(exc)}") from exc
         return data
+
+    def md5(self, info: ObjectInfo) -> str:
+        return info.md5_hash or ""
 
 
 def _blob_info(bucket: str, blob: Any) -> ObjectInfo:
