@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.report import render
-from bench.run import BenchConfig, run_benchmark
+from bench.run import REPEATS, BenchConfig, run_benchmark
 
 DEFAULT_COUNT = 200
 QUICK_COUNT = 6
@@ -23,11 +23,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, help=f"N photos (default {DEFAULT_COUNT})")
     parser.add_argument("--quick", action="store_true", help="tiny model, a few photos: a check")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help=f"interleaved rounds of the speed cases, each figure the median (default {REPEATS};"
+        " 1 with --quick)",
+    )
     args = parser.parse_args(argv)
     count = args.count or (QUICK_COUNT if args.quick else DEFAULT_COUNT)
     batch_size = QUICK_BATCH if args.quick else BATCH_SIZE
     if count < batch_size:
         parser.error(f"--count must be at least the batch size, {batch_size}")
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else REPEATS)
+    if repeats < 1:
+        parser.error("--repeats must be at least 1")
     config = BenchConfig(
         work_dir=args.work.resolve(),
         count=count,
@@ -35,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds=1 if args.quick else 2,
         quick=args.quick,
         profile=not args.no_profile,
+        repeats=repeats,
     )
     results = run_benchmark(config)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 
 from bench.profile import ProfileSummary
@@ -140,6 +141,49 @@ def _throughput_table(results: BenchResults) -> list[str]:
     return lines
 
 
+def _rounds_note(results: BenchResults) -> list[str]:
+    repeats = results.config.repeats
+    if repeats == 1:
+        return ["Each speed case ran once.", ""]
+    return [
+        f"Each figure of A to E is the median of {repeats} interleaved rounds (every speed case "
+        "once per round, each in a fresh process, round after round); the rounds are listed "
+        'under "Rounds".',
+        "",
+    ]
+
+
+def _spread(samples: list[float]) -> str:
+    return f"{100 * (max(samples) / min(samples) - 1):.1f} %" if len(samples) > 1 else ""
+
+
+def _rounds_table(results: BenchResults) -> list[str]:
+    repeats = results.config.repeats
+    head = " | ".join(f"round {i}" for i in range(1, repeats + 1))
+    lines = [f"| case | {head} | median | spread |", "|---" * (repeats + 3) + "|"]
+    rows: list[tuple[str, list[float]]] = [
+        *((f"A candidate: {r.name}", r.samples) for r in results.runtimes),
+        ("B at N", results.engine_n_samples),
+        ("B at N, BF16", results.engine_bf16_samples),
+        *(
+            (f"{case.name} (SQLRUNNER_DECODE=beside)", case.samples)
+            for case in (results.decode_beside, results.decode_beside_bf16)
+            if case is not None
+        ),
+        ("C", results.peer_loop.samples),
+        ("D", results.tf_batched.samples),
+        ("E (engine, per core)", results.preprocess_engine.samples),
+        ("E (TensorFlow, per core)", results.preprocess_tf.samples),
+    ]
+    for label, samples in rows:
+        if not samples:
+            continue
+        cells = [f"{rate:.1f}" for rate in samples] + [""] * (repeats - len(samples))
+        median = statistics.median_low(samples)
+        lines.append(f"| {label} | {' | '.join(cells)} | {median:.1f} | {_spread(samples)} |")
+    return lines
+
+
 def _checks_table(results: BenchResults) -> list[str]:
     lines = ["| measure | measured | target | met |", "|---|---|---|---|"]
     for check in checks(results):
@@ -196,6 +240,29 @@ def _bf16_section(results: BenchResults) -> list[str]:
             )
     if bf16.error:
         lines.append(f"- the engine's BF16 run failed: {bf16.error}")
+    return lines
+
+
+def _decode_section(results: BenchResults) -> list[str]:
+    """The engine's default (decode each batch just before it runs) against decoding beside."""
+    lines = [
+        "The engine decodes each batch on every core just before the model runs it "
+        "(`SQLRUNNER_DECODE=auto`, which is `before` when inference uses every core); "
+        "`beside` decodes the next batch on the same cores while the model runs this one.",
+        "",
+        "| run | before (default) | beside | default over beside |",
+        "|---|---|---|---|",
+    ]
+    for label, before, beside in (
+        ("B at N, FP32", results.engine_n, results.decode_beside),
+        ("B at N, BF16", results.engine_bf16, results.decode_beside_bf16),
+    ):
+        rate = _rate(beside)
+        if before is None or rate is None:
+            continue
+        lines.append(
+            f"| {label} | {before.per_second:.1f} | {rate:.1f} | {before.per_second / rate:.3f}x |"
+        )
     return lines
 
 
@@ -334,11 +401,13 @@ def _held_back_by(measure: str, results: BenchResults) -> str:
         peer = {"B/A": a, "B/C": _rate(results.peer_loop), "B/D": _rate(results.tf_batched)}
         other = peer[measure]
         best = a / other if other else None
+        ideal = bound / other if other else None
         return (
             f"preprocessing shares the cores with inference: with decode + resize at {e:.0f} "
             f"images/s per core an ideal pipeline reaches about {bound:.1f} images/s, and the "
-            f"engine reaches {100 * b / bound:.0f} % of that estimate; even B = A would give "
-            f"{measure} = {_fmt(best, 2)}."
+            f"engine reaches {100 * b / bound:.0f} % of that estimate. That ideal pipeline "
+            f"would give {measure} = {_fmt(ideal, 2)}, and even B = A (no preprocessing at "
+            f"all) {measure} = {_fmt(best, 2)}."
         )
     cap = _bf16_cap(results)
     if measure.startswith("BF16 speed-up") and cap:
@@ -415,6 +484,7 @@ def render(results: BenchResults, command: str) -> str:
         "",
         "## Images per second",
         "",
+        *_rounds_note(results),
         *_throughput_table(results),
         "",
         "## Targets",
@@ -424,6 +494,10 @@ def render(results: BenchResults, command: str) -> str:
         "## Memory and growth (B, each run in a fresh process)",
         "",
         *_engine_runs_table(results),
+        "",
+        "## Decoding before or beside inference",
+        "",
+        *_decode_section(results),
         "",
         "## Reduced precision (BF16, opt-in)",
         "",
@@ -439,6 +513,7 @@ def render(results: BenchResults, command: str) -> str:
         "",
         *_missed(results),
         "",
+        *(["## Rounds", "", *_rounds_table(results), ""] if results.config.repeats > 1 else []),
         "## Run log",
         "",
         *[f"- {entry}" for entry in results.log],

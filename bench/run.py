@@ -1,8 +1,11 @@
 """One benchmark run: build what it needs, measure cases A to E, B's memory and growth, BF16.
 
 Every case runs in its own fresh process, one after another, on the same photos and
-the same model. A case that fails is recorded with its error and the run goes on, so
-the report always says what was and was not measured.
+the same model. The speed cases (A's candidates, B at N in FP32 and BF16, C, D, E)
+run in interleaved rounds and each one's figure is its median round (bench/rounds.py);
+the long runs (B at 10xN, ML.PREDICT alone, B on ONNX Runtime, the profile) run once.
+A case that fails is recorded with its error and the run goes on, so the report
+always says what was and was not measured.
 """
 
 from __future__ import annotations
@@ -27,12 +30,18 @@ from bench.lake import CONNECTION, BenchLake
 from bench.machine import MachineInfo, describe_machine
 from bench.photos import write_photos
 from bench.profile import ProfileSummary, profile_engine
+from bench.rounds import Repeated, interleaved
 from bench.tensors import photo_tensors
 from bench.timing import Throughput
 from bench.workspace import Workspace
 
 T = TypeVar("T")
 WARMUP_IMAGES = 32
+REPEATS = 3  # interleaved rounds of the speed cases
+PER_CORE = "one process pinned to one core"
+B_AT_N, B_BF16 = "B at N", "B in BF16 at N"
+BESIDE = {"SQLRUNNER_DECODE": "beside"}  # the engine's default here is "before"
+B_BESIDE, B_BF16_BESIDE = "B at N, decoding beside", "B in BF16 at N, decoding beside"
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,10 @@ class BenchConfig:
     count: int
     growth_factor: int = 10
     batch_size: int = 32
-    rounds: int = 2
+    rounds: int = 2  # passes over the pre-built batches within one case process
     quick: bool = False
     profile: bool = True
+    repeats: int = REPEATS
 
     @property
     def warmup_count(self) -> int:
@@ -54,9 +64,19 @@ class BenchConfig:
 @dataclass
 class CaseResult:
     name: str
-    throughput: Throughput | None = None
+    throughput: Throughput | None = None  # the median round's
     settings: str = ""
     error: str | None = None
+    samples: list[float] = field(default_factory=list)  # images/s of every round, in order
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one round of a speed case gives: its throughput, and B's whole run."""
+
+    throughput: Throughput
+    settings: str = ""
+    engine: EngineRun | None = None
 
 
 @dataclass
@@ -91,6 +111,11 @@ class BenchResults:
     predict_only_10n: EngineRun | None = None
     engine_onnxruntime_error: str | None = None
     engine_error: str | None = None
+    engine_n_samples: list[float] = field(default_factory=list)  # B at N, every round
+    engine_bf16_samples: list[float] = field(default_factory=list)
+    # B at N with SQLRUNNER_DECODE=beside: the next batch decoded while the model runs.
+    decode_beside: CaseResult | None = None
+    decode_beside_bf16: CaseResult | None = None
     bf16: Bf16Result = field(default_factory=Bf16Result)
     profile: ProfileSummary | None = None
     profile_error: str | None = None
@@ -167,18 +192,35 @@ def prepare_lake(
         return lake, time.perf_counter() - start
 
 
-def _case(
-    log: list[str], what: str, name: str, step: Callable[[], tuple[Throughput, str]]
-) -> CaseResult:
-    outcome, error = _attempt(log, what, step)
-    if outcome is None:
-        return CaseResult(name, error=error)
-    return CaseResult(name, throughput=outcome[0], settings=outcome[1])
+def _case_result(name: str, outcome: Repeated[Measurement]) -> CaseResult:
+    """A speed case's median round, with every round's rate."""
+    median = outcome.median(lambda m: m.throughput.per_second)
+    samples = [m.throughput.per_second for m in outcome.runs]
+    if median is None:
+        return CaseResult(name, error=outcome.error, samples=samples)
+    return CaseResult(name, median.throughput, median.settings, outcome.error, samples)
 
 
-def _preprocess(photos_dir: Path, count: int, impl: str) -> tuple[Throughput, str]:
+def _engine_median(outcome: Repeated[Measurement]) -> EngineRun | None:
+    median = outcome.median(lambda m: m.throughput.per_second)
+    return median.engine if median else None
+
+
+def _timed_case(space: Workspace, case: str) -> Measurement:
+    throughput, settings = cases.run_subprocess(space, case)
+    return Measurement(throughput, settings)
+
+
+def _timed_engine(
+    home: Path, count: int, warmup: int, env: dict[str, str] | None = None
+) -> Measurement:
+    run = run_engine(home, count, warmup, env=env)
+    return Measurement(Throughput(images=run.count, seconds=run.seconds), engine=run)
+
+
+def _preprocess(photos_dir: Path, count: int, impl: str) -> Measurement:
     rate = preprocess.run_subprocess(photos_dir, count, impl)
-    return Throughput(images=count, seconds=count / rate), ""
+    return Measurement(Throughput(images=count, seconds=count / rate), PER_CORE)
 
 
 def run_benchmark(config: BenchConfig) -> BenchResults:
@@ -244,42 +286,45 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
         runtime_cases.append(("openvino_bf16", "OpenVINO BF16"))
     else:
         results.bf16.refused = "the CPU lists neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo"
-    for case, name in runtime_cases:
-        results.runtimes.append(
-            _case(log, f"A: {name}", name, partial(cases.run_subprocess, space, case))
-        )
-    results.peer_loop = _case(
-        log,
-        "C: TensorFlow per-image loop",
-        "C",
-        partial(cases.run_subprocess, space, "tensorflow_loop"),
+    steps: dict[str, Callable[[], Measurement]] = {
+        f"A: {name}": partial(_timed_case, space, case) for case, name in runtime_cases
+    }
+    steps["C: TensorFlow per-image loop"] = partial(_timed_case, space, "tensorflow_loop")
+    steps["D: TensorFlow batched"] = partial(_timed_case, space, "tensorflow_batched")
+    steps["E: engine decode+resize"] = partial(_preprocess, photos_dir, config.count, "engine")
+    steps["E: TensorFlow decode+resize"] = partial(
+        _preprocess, photos_dir, config.count, "tensorflow"
     )
-    results.tf_batched = _case(
-        log,
-        "D: TensorFlow batched",
-        "D",
-        partial(cases.run_subprocess, space, "tensorflow_batched"),
+    if lake is not None:
+        bf16_env = {"SQLRUNNER_PRECISION": "bf16"}
+        steps[B_AT_N] = partial(_timed_engine, lake.home, config.count, warmup)
+        steps[B_BESIDE] = partial(_timed_engine, lake.home, config.count, warmup, BESIDE)
+        if bf16_ok:
+            steps[B_BF16] = partial(_timed_engine, lake.home, config.count, warmup, bf16_env)
+            steps[B_BF16_BESIDE] = partial(
+                _timed_engine, lake.home, config.count, warmup, {**bf16_env, **BESIDE}
+            )
+    outcomes = interleaved(steps, config.repeats, partial(_attempt, log))
+    results.runtimes = [_case_result(name, outcomes[f"A: {name}"]) for _, name in runtime_cases]
+    results.peer_loop = _case_result("C", outcomes["C: TensorFlow per-image loop"])
+    results.tf_batched = _case_result("D", outcomes["D: TensorFlow batched"])
+    results.preprocess_engine = _case_result("E", outcomes["E: engine decode+resize"])
+    results.preprocess_tf = _case_result(
+        "E (TensorFlow ops)", outcomes["E: TensorFlow decode+resize"]
     )
-    per_core = "one process pinned to one core"
-    results.preprocess_engine = _case(
-        log,
-        "E: engine decode+resize",
-        "E",
-        partial(_preprocess, photos_dir, config.count, "engine"),
-    )
-    results.preprocess_tf = _case(
-        log,
-        "E: TensorFlow decode+resize",
-        "E (TensorFlow ops)",
-        partial(_preprocess, photos_dir, config.count, "tensorflow"),
-    )
-    for result in (results.preprocess_engine, results.preprocess_tf):
-        result.settings = per_core
 
     if lake is not None:
-        results.engine_n, results.engine_error = _attempt(
-            log, f"B at {config.count}", lambda: run_engine(lake.home, config.count, warmup)
-        )
+        b_at_n = outcomes[B_AT_N]
+        results.engine_n, results.engine_error = _engine_median(b_at_n), b_at_n.error
+        results.engine_n_samples = [m.throughput.per_second for m in b_at_n.runs]
+        results.decode_beside = _case_result("B, decoding beside", outcomes[B_BESIDE])
+        if bf16_ok:
+            b_bf16 = outcomes[B_BF16]
+            results.engine_bf16, results.bf16.error = _engine_median(b_bf16), b_bf16.error
+            results.engine_bf16_samples = [m.throughput.per_second for m in b_bf16.runs]
+            results.decode_beside_bf16 = _case_result(
+                "B in BF16, decoding beside", outcomes[B_BF16_BESIDE]
+            )
         results.engine_10n, error = _attempt(
             log, f"B at {total}", lambda: run_engine(lake.home, total, warmup)
         )
@@ -291,14 +336,6 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
         results.predict_only_10n, _ = _attempt(
             log, f"ML.PREDICT alone at {total}", partial(predict_only, count=total)
         )
-        if bf16_ok:
-            results.engine_bf16, results.bf16.error = _attempt(
-                log,
-                f"B in BF16 at {config.count}",
-                lambda: run_engine(
-                    lake.home, config.count, warmup, env={"SQLRUNNER_PRECISION": "bf16"}
-                ),
-            )
         results.engine_onnxruntime, results.engine_onnxruntime_error = _attempt(
             log,
             f"B on ONNX Runtime at {config.count}",

@@ -18,12 +18,15 @@ from bench.run import BenchConfig, BenchResults, run_benchmark
 from bench.workspace import REPO_ROOT
 
 COUNT = 6
+REPEATS = 2  # interleaved rounds of the speed cases, as the full benchmark runs them
 
 
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory: pytest.TempPathFactory) -> BenchResults:
     work = tmp_path_factory.mktemp("bench")
-    config = BenchConfig(work_dir=work, count=COUNT, batch_size=2, rounds=1, quick=True)
+    config = BenchConfig(
+        work_dir=work, count=COUNT, batch_size=2, rounds=1, quick=True, repeats=REPEATS
+    )
     return run_benchmark(config)
 
 
@@ -38,6 +41,7 @@ def test_every_case_measured_a_positive_rate(quick_results: BenchResults) -> Non
     for case in cases:
         assert case.error is None, f"{case.name}: {case.error}"
         assert case.throughput is not None and case.throughput.per_second > 0, case.name
+        assert len(case.samples) == REPEATS and case.throughput.per_second in case.samples
     assert {r.name for r in quick_results.runtimes} >= {"ONNX Runtime", "OpenVINO"}
     assert quick_results.onnx_source.startswith("the engine's conversion")
 
@@ -52,6 +56,8 @@ def test_engine_predicted_every_photo_at_n_and_10n(quick_results: BenchResults) 
     # Peak RSS of a Python process that imported the engine: far above zero, far below 10 GB.
     assert 50 < small.peak_rss_mb < 10_000 and 50 < large.peak_rss_mb < 10_000
     assert all(0 <= index <= 1000 for index in small.top1)
+    assert len(quick_results.engine_n_samples) == REPEATS
+    assert small.per_second in quick_results.engine_n_samples
 
 
 def test_ml_predict_alone_returned_every_photo(quick_results: BenchResults) -> None:
@@ -87,9 +93,15 @@ def test_report_has_every_section_and_figure(quick_results: BenchResults) -> Non
     ):
         assert heading in text
     assert "Quick mode" in text
-    rows = [line for line in text.splitlines() if line.startswith(("| A |", "| B |", "| C |"))]
+    speeds = text.split("## Images per second", 1)[1].split("##", 1)[0]
+    rows = [line for line in speeds.splitlines() if line.startswith(("| A |", "| B |", "| C |"))]
     assert len(rows) == 3 and not any("failed" in row for row in rows)
     assert f"| B at 10xN | {10 * COUNT} |" in text
+    decode = text.split("## Decoding before or beside inference", 1)[1].split("##", 1)[0]
+    assert "| B at N, FP32 |" in decode
+    rounds = text.split("## Rounds", 1)[1].split("##", 1)[0]
+    assert "| case | round 1 | round 2 | median | spread |" in rounds
+    assert "| B at N |" in rounds and "| D |" in rounds
 
 
 def test_cli_help_names_quick_mode() -> None:

@@ -8,6 +8,7 @@ from bench.engine_run import EngineRun
 from bench.machine import MachineInfo
 from bench.profile import summarise
 from bench.report import checks, render
+from bench.rounds import Repeated, interleaved
 from bench.run import BenchConfig, BenchResults, CaseResult
 from bench.timing import Throughput
 
@@ -92,3 +93,37 @@ def test_report_names_every_missed_target_with_its_figure() -> None:
     assert "an ideal pipeline reaches about 53.3 images/s, and the engine reaches 94 %" in missed
     assert "BF16 inference alone is 2.00x FP32" in missed
     assert "Test CPU, 2 cores" in text
+
+
+def test_rounds_interleave_the_cases_and_keep_failures_apart() -> None:
+    order: list[str] = []
+    rates = {"x": iter([30.0, 10.0, 20.0]), "y": iter([5.0, 7.0, 6.0])}
+
+    def attempt(what: str, step: object) -> tuple[float | None, str | None]:
+        order.append(what)
+        name = what.split(" ")[0]
+        if what == "y (round 2 of 3)":
+            next(rates["y"])
+            return None, "boom"
+        return next(rates[name]), None
+
+    steps = {"x": lambda: 0.0, "y": lambda: 0.0}
+    outcomes = interleaved(steps, 3, attempt)
+    assert order == [f"{name} (round {i} of 3)" for i in (1, 2, 3) for name in ("x", "y")]
+    assert outcomes["x"].runs == [30.0, 10.0, 20.0] and outcomes["x"].error is None
+    assert outcomes["y"].runs == [5.0, 6.0] and outcomes["y"].error == "boom"
+    assert outcomes["x"].median(lambda r: r) == 20.0
+    assert outcomes["y"].median(lambda r: r) == 5.0  # the lower middle of an even count
+    assert Repeated[float]().median(lambda r: r) is None
+
+
+def test_report_lists_every_round_and_uses_the_median() -> None:
+    results = _results()
+    results.config = BenchConfig(work_dir=Path("/tmp"), count=200, repeats=3)
+    results.peer_loop = CaseResult("C", _rate(25.0), samples=[26.0, 25.0, 20.0])
+    results.engine_n_samples = [49.0, 50.0, 55.0]
+    text = render(results, "python -m bench")
+    assert "median of 3 interleaved rounds" in text
+    rounds = text.split("## Rounds", 1)[1].split("##", 1)[0]
+    assert "| C | 26.0 | 25.0 | 20.0 | 25.0 | 30.0 % |" in rounds
+    assert "| B at N | 49.0 | 50.0 | 55.0 | 50.0 | 12.2 % |" in rounds

@@ -213,6 +213,24 @@ def test_runtime_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         choose_runtime("onnx", "onnx")
 
 
+def test_each_setting_gets_its_own_loaded_model(
+    converted: tuple[ModelRecord, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record, home = converted
+    monkeypatch.setenv("SQLRUNNER_RUNTIME", "openvino")
+    for name in ("SQLRUNNER_PRECISION", "SQLRUNNER_THREADS", "SQLRUNNER_OPENVINO_HINT"):
+        monkeypatch.delenv(name, raising=False)
+    default = load_model(record, home)
+    assert load_model(record, home) is default  # the same settings: loaded once
+    monkeypatch.setenv("SQLRUNNER_THREADS", "1")
+    one_thread = load_model(record, home)
+    monkeypatch.setenv("SQLRUNNER_OPENVINO_HINT", "latency")
+    latency = load_model(record, home)
+    assert len({id(default), id(one_thread), id(latency)}) == 3
+    choice = choose_runtime("onnx", "tensorflow")
+    assert (choice.threads, choice.openvino_hint) == (1, "LATENCY")
+
+
 def test_openvino_streams_give_the_latency_outputs_in_order(
     converted: tuple[ModelRecord, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from sqlrunner.errors import SqlRunnerError
+from sqlrunner.local import predict as predict_module
 from sqlrunner.local.images import image_struct_array
 from sqlrunner.local.models import ModelRecord, create_model, load_model
 from sqlrunner.local.predict import FusedImageFeature, predict_stream
@@ -240,3 +242,34 @@ def test_stream_pulls_input_lazily(tiny: tuple[ModelRecord, Path]) -> None:
     assert len(pulled) <= 3  # one batch predicted, one decoding ahead
     rest = sum(batch.num_rows for batch in stream)
     assert rest == 196 and len(pulled) == 50
+
+
+def test_decoding_beside_or_before_inference_gives_the_same_rows(
+    tiny: tuple[ModelRecord, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inference on every core: each batch is decoded just before it runs; on fewer, beside it."""
+    record, home = tiny
+    blobs = [photo_like_jpeg(64, 80, seed=s) for s in range(11)]
+    uris = [f"gs://b/{i}.jpg" for i in range(len(blobs))]
+    outputs = {}
+    monkeypatch.delenv("SQLRUNNER_DECODE", raising=False)
+    for threads in ("", "1"):
+        monkeypatch.setenv("SQLRUNNER_THREADS", threads)
+        expected = bool(threads) and (os.cpu_count() or 1) > 1
+        assert predict_module.decode_beside_inference() is expected
+        outputs[threads] = predict_stream(
+            load_model(record, home),
+            reader({"uri": uris, "__src": blobs}),
+            FUSED,
+            batch_size=4,
+            progress=False,
+        ).read_all()
+    assert outputs[""].column("uri").to_pylist() == uris
+    assert outputs[""].equals(outputs["1"])
+    monkeypatch.delenv("SQLRUNNER_THREADS")
+    for mode, beside in (("before", False), ("beside", True), ("AUTO", False)):
+        monkeypatch.setenv("SQLRUNNER_DECODE", mode)
+        assert predict_module.decode_beside_inference() is beside  # AUTO: every core infers
+    monkeypatch.setenv("SQLRUNNER_DECODE", "parallel")
+    with pytest.raises(SqlRunnerError, match="SQLRUNNER_DECODE must be one of"):
+        predict_module.decode_beside_inference()

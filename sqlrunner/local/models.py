@@ -23,7 +23,7 @@ import numpy as np
 from sqlrunner.errors import SqlRunnerError
 from sqlrunner.local import convert
 from sqlrunner.local.records import ModelRecord, TensorSpec
-from sqlrunner.local.runtimes import RunFn, choose_runtime, open_runtime
+from sqlrunner.local.runtimes import RunFn, RuntimeChoice, choose_runtime, open_runtime
 
 __all__ = [
     "MAX_MODEL_BYTES",
@@ -252,12 +252,12 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], model_path: str) -> N
         )
 
 
-_loaded: dict[tuple[str, str, str, str], LoadedModel] = {}
+_loaded: dict[tuple[str, str, RuntimeChoice], LoadedModel] = {}
 _loaded_lock = threading.Lock()
 
 
 def load_model(record: ModelRecord, home: Path) -> LocalModel:
-    """The record's model on the runtime the settings pick; cached per process."""
+    """The record's model on the runtime the settings pick; cached per process and settings."""
     source_format = "tensorflow" if record.model_type == "TENSORFLOW" else record.runtime
     choice = choose_runtime(record.runtime, source_format)
     root = models_dir(home)
@@ -265,7 +265,8 @@ def load_model(record: ModelRecord, home: Path) -> LocalModel:
         path = root / record.content_hash / "source"
     else:
         path = root / record.artifact
-    key = (str(path.resolve()), record.content_hash, choice.runtime, choice.precision)
+    # Keyed on every setting: a model loaded under other SQLRUNNER_* values is another model.
+    key = (str(path.resolve()), record.content_hash, choice)
     with _loaded_lock:
         model = _loaded.get(key)
         if model is None:

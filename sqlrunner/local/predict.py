@@ -2,9 +2,15 @@
 
 The input arrives as Arrow batches. Image features ENGINE-CORE recognised as
 `ML.RESIZE_IMAGE(ML.DECODE_IMAGE(bytes), h, w, keep)` (or a bare ML.DECODE_IMAGE) come
-as their raw bytes column and are decoded in a thread pool while the previous batch
-runs through the model, so no 150,528-float SQL list is built per image and memory
-stays flat: at most two batches are in flight.
+as their raw bytes column and are decoded in a thread pool, so no 150,528-float SQL
+list is built per image and memory stays flat: at most three batches are in flight.
+The model runs on its own thread, beside DuckDB taking the previous batch's outputs.
+
+`SQLRUNNER_DECODE` = `auto` (default) | `before` | `beside`: `before` decodes each
+batch (on every core) just before it runs through the model; `beside` decodes the next
+batch while the model runs this one. `auto` is `before` when inference uses every core,
+since decoding on the cores inference is using slows both down (docs/benchmarks.md
+compares the two), and `beside` when SQLRUNNER_THREADS leaves cores free.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlrunner.local.images import (
 )
 from sqlrunner.local.models import LocalModel
 from sqlrunner.local.records import TensorSpec
+from sqlrunner.local.runtimes import inference_threads
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,20 @@ class FusedImageFeature:
 
 def decode_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+DECODE_ENV = "SQLRUNNER_DECODE"
+DECODE_MODES = ("auto", "before", "beside")
+
+
+def decode_beside_inference() -> bool:
+    """Whether the next batch is decoded while the model runs this one (SQLRUNNER_DECODE)."""
+    mode = os.environ.get(DECODE_ENV, "").strip().lower() or "auto"
+    if mode not in DECODE_MODES:
+        raise SqlRunnerError(f"{DECODE_ENV} must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
+    if mode == "auto":
+        return inference_threads() < (os.cpu_count() or 1)
+    return mode == "beside"
 
 
 def predict_stream(
@@ -118,6 +139,14 @@ def _stream(
     # and the next input is read; a single worker also keeps the batches in order.
     inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlrunner-infer")
     inflight: deque[tuple[_Pending, Future[pa.RecordBatch]]] = deque()
+    beside = decode_beside_inference()
+
+    def start(chunk: pa.RecordBatch) -> tuple[_Pending, Future[pa.RecordBatch]]:
+        if beside:
+            pending = _submit(pool, plan, chunk)
+            return pending, inference.submit(_finish, plan, schema, chunk, pending)
+        # Decoded on the inference thread's turn: the pool's images are cancelled on exit.
+        return {}, inference.submit(_decode_and_finish, pool, plan, schema, chunk)
 
     def take() -> pa.RecordBatch:
         out = inflight.popleft()[1].result()
@@ -126,8 +155,7 @@ def _stream(
 
     try:
         for chunk in _rechunk(batches, plan.batch_size):
-            pending = _submit(pool, plan, chunk)
-            inflight.append((pending, inference.submit(_finish, plan, schema, chunk, pending)))
+            inflight.append(start(chunk))
             if len(inflight) > 2:
                 yield take()
         while inflight:
@@ -217,6 +245,12 @@ def preprocess_image(
     height, width, keep = resize
     out_h, out_w = resized_shape(rgb.shape[0], rgb.shape[1], height, width, keep)
     return resize_bilinear(rgb, out_h, out_w, out=slot)
+
+
+def _decode_and_finish(
+    pool: ThreadPoolExecutor, plan: _Plan, schema: pa.Schema, chunk: pa.RecordBatch
+) -> pa.RecordBatch:
+    return _finish(plan, schema, chunk, _submit(pool, plan, chunk))
 
 
 def _finish(

@@ -50,8 +50,12 @@ RunFn = Callable[[Feeds], Feeds]
 
 @dataclass(frozen=True)
 class RuntimeChoice:
+    """Every setting a loaded model depends on, read once, so a cache can key on it."""
+
     runtime: str
     precision: str
+    threads: int = 1
+    openvino_hint: str = ""  # PERFORMANCE_HINT, for runtime "openvino" only
 
 
 def inference_threads() -> int:
@@ -92,25 +96,26 @@ def choose_runtime(artifact_format: str, source_format: str) -> RuntimeChoice:
             f"{PRECISION_ENV}=bf16 runs on OpenVINO only; this model runs on {runtime}"
             + (f" (set {RUNTIME_ENV}=openvino)" if "openvino" in usable else "")
         )
-    return RuntimeChoice(runtime, precision)
+    hint = openvino_hint() if runtime == "openvino" else ""
+    return RuntimeChoice(runtime, precision, inference_threads(), hint)
 
 
 def open_runtime(choice: RuntimeChoice, path: Path) -> RunFn:
     """A function running the artifact at `path` on a batch of named input arrays."""
-    openers: dict[str, Callable[[Path, str], RunFn]] = {
+    openers: dict[str, Callable[[Path, RuntimeChoice], RunFn]] = {
         "openvino": _open_openvino,
         "onnxruntime": _open_onnxruntime,
         "tensorflow": _open_tensorflow,
         "litert": _open_litert,
     }
-    return openers[choice.runtime](path, choice.precision)
+    return openers[choice.runtime](path, choice)
 
 
-def _open_onnxruntime(path: Path, precision: str) -> RunFn:
+def _open_onnxruntime(path: Path, choice: RuntimeChoice) -> RunFn:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = inference_threads()
+    options.intra_op_num_threads = choice.threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -139,20 +144,20 @@ def openvino_hint() -> str:
     return text.upper()
 
 
-def _open_openvino(path: Path, precision: str) -> RunFn:
+def _open_openvino(path: Path, choice: RuntimeChoice) -> RunFn:
     ov = import_openvino()
 
+    precision = choice.precision
     if precision == "bf16" and not cpu_supports_bf16():
         raise SqlRunnerError(
             f"{PRECISION_ENV}=bf16 needs a CPU with AVX512-BF16 or AMX; OpenVINO finds no BF16"
             " support on this one (unset it to run in FP32)"
         )
-    hint = openvino_hint()
     config: dict[str, Any] = {
         # Explicit, since OpenVINO defaults to bf16 on AMX machines.
         "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-        "PERFORMANCE_HINT": hint,
-        "INFERENCE_NUM_THREADS": inference_threads(),
+        "PERFORMANCE_HINT": choice.openvino_hint or openvino_hint(),
+        "INFERENCE_NUM_THREADS": choice.threads,
     }
     compiled = ov.Core().compile_model(str(path), "CPU", config)
     streams = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
@@ -201,7 +206,7 @@ def _wait_all(requests: list[Any]) -> None:
         raise failure
 
 
-def _open_tensorflow(path: Path, precision: str) -> RunFn:
+def _open_tensorflow(path: Path, choice: RuntimeChoice) -> RunFn:
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))
@@ -215,14 +220,14 @@ def _open_tensorflow(path: Path, precision: str) -> RunFn:
     return run
 
 
-def _open_litert(path: Path, precision: str) -> RunFn:
+def _open_litert(path: Path, choice: RuntimeChoice) -> RunFn:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as exc:
         raise SqlRunnerError(
             "TENSORFLOW_LITE models need the LiteRT runtime: pip install ai-edge-litert"
         ) from exc
-    interpreter = Interpreter(model_path=str(path), num_threads=inference_threads())
+    interpreter = Interpreter(model_path=str(path), num_threads=choice.threads)
     inputs = {d["name"]: d for d in interpreter.get_input_details()}
     outputs = interpreter.get_output_details()
     batch_size: list[int] = [-1]
