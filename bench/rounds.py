@@ -9,7 +9,7 @@ kept for the report, so the spread shows.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -32,7 +32,7 @@ class Repeated(Generic[T]):
 
 
 def interleaved(
-    steps: dict[str, Callable[[], T]],
+    steps: Mapping[str, Callable[[], T]],
     repeats: int,
     attempt: Callable[[str, Callable[[], T]], tuple[T | None, str | None]],
 ) -> dict[str, Repeated[T]]:

@@ -38,6 +38,7 @@ from bench.workspace import Workspace
 T = TypeVar("T")
 WARMUP_IMAGES = 32
 REPEATS = 3  # interleaved rounds of the speed cases
+DECODE_PAIRS = 2  # alternating BF16 runs at 10xN, decoding before and beside
 PER_CORE = "one process pinned to one core"
 B_AT_N, B_BF16 = "B at N", "B in BF16 at N"
 BESIDE = {"SQLRUNNER_DECODE": "beside"}  # the engine's default here is "before"
@@ -116,6 +117,9 @@ class BenchResults:
     # B at N with SQLRUNNER_DECODE=beside: the next batch decoded while the model runs.
     decode_beside: CaseResult | None = None
     decode_beside_bf16: CaseResult | None = None
+    # BF16 at 10xN, where decoding weighs most: images/s decoding before (the default)
+    # and beside, alternating, DECODE_PAIRS runs of each.
+    decode_10n_bf16: dict[str, list[float]] = field(default_factory=dict)
     bf16: Bf16Result = field(default_factory=Bf16Result)
     profile: ProfileSummary | None = None
     profile_error: str | None = None
@@ -336,6 +340,21 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
         results.predict_only_10n, _ = _attempt(
             log, f"ML.PREDICT alone at {total}", partial(predict_only, count=total)
         )
+        if bf16_ok:
+            decode_steps = {
+                mode: partial(
+                    run_engine,
+                    lake.home,
+                    total,
+                    warmup,
+                    env={"SQLRUNNER_PRECISION": "bf16", "SQLRUNNER_DECODE": mode},
+                )
+                for mode in ("before", "beside")
+            }
+            pairs = interleaved(decode_steps, DECODE_PAIRS, partial(_attempt, log))
+            results.decode_10n_bf16 = {
+                mode: [run.per_second for run in outcome.runs] for mode, outcome in pairs.items()
+            }
         results.engine_onnxruntime, results.engine_onnxruntime_error = _attempt(
             log,
             f"B on ONNX Runtime at {config.count}",

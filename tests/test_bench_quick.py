@@ -14,7 +14,7 @@ import pytest
 from bench.machine import cpu_has_bf16
 from bench.profile import py_spy_path
 from bench.report import render
-from bench.run import BenchConfig, BenchResults, run_benchmark
+from bench.run import DECODE_PAIRS, BenchConfig, BenchResults, run_benchmark
 from bench.workspace import REPO_ROOT
 
 COUNT = 6
@@ -68,6 +68,9 @@ def test_ml_predict_alone_returned_every_photo(quick_results: BenchResults) -> N
 
 @pytest.mark.skipif(not cpu_has_bf16(), reason="the CPU has no BF16 instructions")
 def test_bf16_compared_with_fp32(quick_results: BenchResults) -> None:
+    runs = quick_results.decode_10n_bf16
+    assert len(runs["before"]) == len(runs["beside"]) == DECODE_PAIRS
+    assert all(rate > 0 for rate in runs["before"] + runs["beside"])
     bf16 = quick_results.bf16
     assert bf16.error is None and bf16.refused is None
     assert bf16.engine_speedup is not None and bf16.engine_speedup > 0

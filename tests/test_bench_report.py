@@ -85,9 +85,9 @@ def test_checks_compute_ratios_and_flag_missed_targets() -> None:
 def test_report_names_every_missed_target_with_its_figure() -> None:
     text = render(_results(), "python -m bench --out docs/benchmarks.md")
     missed = text.split("## Missed targets", 1)[1].split("##", 1)[0]
-    assert "- B/A: 0.83 (target >= 0.85)" in missed
+    assert "- B/A: 0.833 (target >= 0.85)" in missed
     assert "peak RSS at 10xN minus at N: 200 MB" in missed
-    assert "- B/D: 1.11 (target >= 1.2)" in missed
+    assert "- B/D: 1.111 (target >= 1.2)" in missed
     assert "B/C" not in missed and "growth" not in missed
     # 1 / (1/60 + 1/(240 * 2)) = 53.3 images/s for an ideal pipeline; B = 50 is 94 % of it.
     assert "an ideal pipeline reaches about 53.3 images/s, and the engine reaches 94 %" in missed

@@ -8,9 +8,11 @@ The model runs on its own thread, beside DuckDB taking the previous batch's outp
 
 `SQLRUNNER_DECODE` = `auto` (default) | `before` | `beside`: `before` decodes each
 batch (on every core) just before it runs through the model; `beside` decodes the next
-batch while the model runs this one. `auto` is `before` when inference uses every core,
-since decoding on the cores inference is using slows both down (docs/benchmarks.md
-compares the two), and `beside` when SQLRUNNER_THREADS leaves cores free.
+batch while the model runs this one. `auto` is `before` when inference uses every core:
+decoding beside it then only takes turns with it on the same cores, and measured level
+with `before` or a few percent behind it (docs/benchmarks.md, "Decoding before or
+beside inference"), with one more batch of decoded images in memory. It is `beside`
+when SQLRUNNER_THREADS leaves cores free for decoding.
 """
 
 from __future__ import annotations
