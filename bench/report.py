@@ -6,6 +6,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from bench.engine_run import EngineRun
 from bench.profile import ProfileSummary
 from bench.run import BenchResults, CaseResult
 
@@ -392,14 +393,7 @@ def _reading(results: BenchResults) -> list[str]:
             "is the difference."
         )
     if small and alone_small:
-        extra = small.seconds - alone_small.seconds
-        lines.append(
-            f"At N, predict.sql took {small.seconds:.2f} s and ML.PREDICT alone "
-            f"{alone_small.seconds:.2f} s ({alone_small.per_second:.1f} images/s): the SQL "
-            f"around the inference (CREATE TABLE IF NOT EXISTS, the DELETE, the INSERT's "
-            f"ranking, labels and writes, each statement's parsing and planning) cost "
-            f"{extra:.2f} s, {100 * extra / small.seconds:.1f} % of B at N."
-        )
+        lines.append(_sql_cost(small, alone_small, results.engine_n_samples))
     cap = _bf16_cap(results)
     if cap and results.engine_bf16:
         lines.append(
@@ -410,6 +404,28 @@ def _reading(results: BenchResults) -> list[str]:
             f"speed-up of about {cap.engine_cap:.2f}x at best."
         )
     return lines
+
+
+def _sql_cost(small: EngineRun, alone: EngineRun, rounds: list[float]) -> str:
+    """What predict.sql adds to ML.PREDICT alone at N, or that it is below the noise."""
+    extra = small.seconds - alone.seconds
+    share = extra / small.seconds
+    noise = max(rounds) / min(rounds) - 1 if len(rounds) > 1 else 0.0
+    said = (
+        f"At N, predict.sql took {small.seconds:.2f} s and ML.PREDICT alone "
+        f"{alone.seconds:.2f} s ({alone.per_second:.1f} images/s, one run)"
+    )
+    if share <= 0 or share < noise:
+        return (
+            f"{said}: the SQL around the inference (CREATE TABLE IF NOT EXISTS, the DELETE, "
+            f"the INSERT's ranking, labels and writes) costs less than the run-to-run spread "
+            f"of B's rounds ({100 * noise:.1f} %), so this run cannot put a figure on it."
+        )
+    return (
+        f"{said}: the SQL around the inference (CREATE TABLE IF NOT EXISTS, the DELETE, "
+        f"the INSERT's ranking, labels and writes, each statement's parsing and planning) "
+        f"cost {extra:.2f} s, {100 * share:.1f} % of B at N."
+    )
 
 
 def _held_back_by(measure: str, results: BenchResults) -> str:

@@ -127,3 +127,16 @@ def test_report_lists_every_round_and_uses_the_median() -> None:
     rounds = text.split("## Rounds", 1)[1].split("##", 1)[0]
     assert "| C | 26.0 | 25.0 | 20.0 | 25.0 | 30.0 % |" in rounds
     assert "| B at N | 49.0 | 50.0 | 55.0 | 50.0 | 12.2 % |" in rounds
+
+
+def test_sql_cost_is_a_figure_only_above_the_rounds_spread() -> None:
+    results = _results()
+    results.engine_n = _engine(200, 4.0, 500.0)
+    results.engine_n_samples = [49.0, 50.0, 50.5]  # a 3.1 % spread
+    results.predict_only_n = _engine(200, 3.8, 480.0)  # 5 % faster: a figure
+    text = render(results, "python -m bench")
+    assert "cost 0.20 s, 5.0 % of B at N" in text
+    results.predict_only_n = _engine(200, 4.1, 480.0)  # slower than predict.sql: noise
+    text = render(results, "python -m bench")
+    assert "costs less than the run-to-run spread of B's rounds (3.1 %)" in text
+    assert "cost -" not in text
