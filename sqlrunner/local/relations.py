@@ -18,7 +18,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from sqlrunner.errors import SqlRunnerError
-from sqlrunner.local.catalog import Catalog
+from sqlrunner.local.catalog import Catalog, ObjectTableDef
 from sqlrunner.local.names import TableName
 from sqlrunner.local.objects import (
     DATA_COLUMN,
@@ -70,6 +70,13 @@ class QueryContext:
     trap: ErrorTrap = field(default_factory=ErrorTrap)
     _image_functions: set[int] = field(default_factory=set)
     _listings: dict[TableName, list[ObjectInfo]] = field(default_factory=dict)
+    _object_tables: dict[TableName, ObjectTableDef | None] = field(default_factory=dict)
+
+    def object_table(self, name: TableName) -> ObjectTableDef | None:
+        """The object table's definition, read from the catalog once per statement."""
+        if name not in self._object_tables:
+            self._object_tables[name] = self.catalog.object_table(name)
+        return self._object_tables[name]
 
     def objects(self, name: TableName, uris: Sequence[str]) -> list[ObjectInfo]:
         """The object table's objects, listed on the statement's first reference to it."""
@@ -216,7 +223,7 @@ def _object_table_name(table: exp.Table, ctx: QueryContext) -> TableName | None:
     if not table.db or not isinstance(table.this, exp.Identifier):
         return None
     name = TableName(table.db, table.name)
-    return name if ctx.catalog.object_table(name) is not None else None
+    return name if ctx.object_table(name) is not None else None
 
 
 def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -> None:
@@ -224,7 +231,7 @@ def _bind_object_tables(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -
         name = _object_table_name(table, ctx)
         if name is None:
             continue
-        definition = ctx.catalog.object_table(name)
+        definition = ctx.object_table(name)
         assert definition is not None
         if _is_write_target(table):
             raise SqlRunnerError(f"object table {name} is read-only")
