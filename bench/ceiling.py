@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bench.timing import Throughput, measure
-from sqlrunner.local.openvino_runtime import import_openvino
+from local_engine.openvino_runtime import import_openvino
 
 Infer = Callable[[np.ndarray], np.ndarray]
 

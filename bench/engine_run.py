@@ -27,7 +27,7 @@ from bench.lake import BenchLake
 from bench.workspace import REPO_ROOT
 
 if TYPE_CHECKING:
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
 PREDICT_SQL = "predict.sql"
 PREDICT_ONLY = "ml.predict"
@@ -95,7 +95,7 @@ def run_in_process(
     query: str = PREDICT_SQL,
 ) -> EngineRun:
     """Time `query` (predict.sql, or ML.PREDICT alone) over `count` photos in this process."""
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
     lake = BenchLake(home)
     statement = lake.predict_sql if query == PREDICT_SQL else lake.predict_only_sql

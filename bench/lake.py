@@ -12,12 +12,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlrunner.templates import RenderOptions, render_file
+from bigquery_facts import LOCAL_PROJECT as PROJECT
+from pipeline.templates import RenderOptions, render_file
 
-PROJECT = "local-lake"
 DATASET = "bench"
 BUCKET = "bench-lake"
-CONNECTION = "local-lake.us.lake-connection"
+CONNECTION = f"{PROJECT}.us.lake-connection"
 MODEL_PREFIX = "resnet_50"
 
 

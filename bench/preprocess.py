@@ -34,7 +34,7 @@ def _engine_preprocess() -> Callable[[bytes], object]:
     """The engine's own per-image step of ML.PREDICT, writing into a reused batch slot."""
     import numpy as np
 
-    from sqlrunner.local.predict import preprocess_image
+    from local_engine.predict import preprocess_image
 
     slot = np.empty((224, 224, 3), np.float32)
 

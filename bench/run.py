@@ -179,7 +179,7 @@ def prepare_lake(
     config: BenchConfig, model_dir: Path, photos: list[Path]
 ) -> tuple[BenchLake, float]:
     """A fresh lake: photos, object tables, labels, model; returns CREATE MODEL's seconds."""
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
     home = config.work_dir / "lake"
     shutil.rmtree(home, ignore_errors=True)

@@ -18,15 +18,13 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra import naming
-from infra.naming import NamingRule
+import bigquery_facts as naming
+from bigquery_facts import MAX_MODEL_BYTES, MODEL_TYPE_FILES, NamingRule
 
 NAMESPACE = "resnet-inference"
 PROJECT_KEY = "gcp:project"
 PROJECT_PLACEHOLDER = "your-gcp-project-id"
 DEFAULT_IMAGE_URIS = ("gs://cloud-samples-data/vision/*.jpg",)
-# BigQuery refuses imported models above 450 MB.
-MAX_MODEL_BYTES = 450 * 1000 * 1000
 SLOT_INCREMENT = 50
 EDITIONS = ("ENTERPRISE", "ENTERPRISE_PLUS")
 
@@ -64,12 +62,8 @@ class ModelType(StrEnum):
 
     @property
     def required_file(self) -> str:
-        """The file (a glob for TFLite) that must be in the model directory."""
-        return {
-            ModelType.TENSORFLOW: "saved_model.pb",
-            ModelType.ONNX: "model.onnx",
-            ModelType.TENSORFLOW_LITE: "*.tflite",
-        }[self]
+        """The file (a glob for ONNX and TFLite) that must be in the model directory."""
+        return MODEL_TYPE_FILES[self.value]
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pulumi
 
 from infra.config import StackConfig
 from infra.stack import StackResources
-from sqlrunner.looker import dashboard_urls
-from sqlrunner.templates import LABELS_TABLE_NAME
+from pipeline.looker import dashboard_urls
+from pipeline.templates import LABELS_TABLE_NAME
 
 CONSOLE = "https://console.cloud.google.com/bigquery"
 

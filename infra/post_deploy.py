@@ -4,7 +4,7 @@ Its inputs are the rendered `sql/` templates, the model files' SHA-256 and the d
 creation time, so Pulumi runs it (create) once every resource it depends on exists, runs it
 again (update) only when a model file or a rendered template changes, never on `preview`,
 and on `destroy` drops the model and the tables it wrote. The logic is in
-`sqlrunner.post_deploy`; this module only adapts it to Pulumi.
+`pipeline.post_deploy`; this module only adapts it to Pulumi.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pulumi.dynamic
 
 from infra.config import StackConfig
 from infra.stack import StackResources
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 
 if TYPE_CHECKING:
-    from sqlrunner.post_deploy import Executor, StepInputs
+    from pipeline.post_deploy import Executor, StepInputs
 
 PROP_KEYS = (
     "stack",
@@ -55,7 +55,7 @@ def _inputs_only(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class PostDeployProvider(pulumi.dynamic.ResourceProvider):
-    """Calls `sqlrunner.post_deploy`, by default against BigQuery with the deployer's credentials.
+    """Calls `pipeline.post_deploy`, by default against BigQuery with the deployer's credentials.
 
     `executor_for(inputs)` picks another executor (tests pass the local engine's).
     """
@@ -64,12 +64,12 @@ class PostDeployProvider(pulumi.dynamic.ResourceProvider):
         self.executor_for = executor_for
 
     def _executor(self, inputs: StepInputs) -> Executor:
-        from sqlrunner.post_deploy import bigquery_executor
+        from pipeline.post_deploy import bigquery_executor
 
         return (self.executor_for or bigquery_executor)(inputs)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        from sqlrunner import post_deploy
+        from pipeline import post_deploy
 
         inputs = post_deploy.StepInputs.from_props(_inputs_only(props))
         result = post_deploy.create(inputs, self._executor(inputs))
@@ -80,7 +80,7 @@ class PostDeployProvider(pulumi.dynamic.ResourceProvider):
     def diff(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> pulumi.dynamic.DiffResult:
-        from sqlrunner import post_deploy
+        from pipeline import post_deploy
 
         try:
             news = post_deploy.StepInputs.from_props(_inputs_only(_news))
@@ -93,14 +93,14 @@ class PostDeployProvider(pulumi.dynamic.ResourceProvider):
     def update(
         self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
-        from sqlrunner import post_deploy
+        from pipeline import post_deploy
 
         news = post_deploy.StepInputs.from_props(_inputs_only(_news))
         result = post_deploy.create(news, self._executor(news))
         return pulumi.dynamic.UpdateResult(outs={**_news, **result.to_props()})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        from sqlrunner import post_deploy
+        from pipeline import post_deploy
 
         inputs = post_deploy.StepInputs.from_props(_inputs_only(_props))
         post_deploy.delete(inputs, self._executor(inputs))
@@ -142,7 +142,7 @@ def _prop(key: str, props: dict[str, Any]) -> Any:
 
 
 def _step_props(stack: str, values: dict[str, Any], hashes: dict[str, str]) -> dict[str, Any]:
-    from sqlrunner.post_deploy import StepInputs
+    from pipeline.post_deploy import StepInputs
 
     epoch = str(values.pop("epoch", "") or "")
     return StepInputs.render(stack, values, hashes, epoch=epoch).to_props()

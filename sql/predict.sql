@@ -36,12 +36,12 @@ WITH
     FROM ML.PREDICT(
       MODEL ${model_id},
       (
-        -- Only what BigQuery can decode: JPEG, PNG or BMP, at most 10 MB.
+        -- Only what ML.DECODE_IMAGE can decode: JPEG, PNG or BMP, within its size limit.
         SELECT
           uri, generation, content_type, size,
           ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1
         FROM ${object_table_id}
-        WHERE content_type IN ('image/jpeg', 'image/png', 'image/bmp')
+        WHERE content_type IN (${decodable_content_types})
           AND size <= ${max_image_bytes}
           AND uri NOT IN (SELECT uri FROM ${predictions_table_id})
       )
@@ -90,9 +90,9 @@ UNION ALL
 SELECT
   uri, generation, content_type, size,
   IF(
-    content_type IS NULL OR content_type NOT IN ('image/jpeg', 'image/png', 'image/bmp'),
+    content_type IS NULL OR content_type NOT IN (${decodable_content_types}),
     CONCAT('unsupported content type ', IFNULL(content_type, 'unknown')),
-    'larger than 10 MB'
+    CONCAT('larger than the ML.DECODE_IMAGE limit of ', CAST(${max_image_bytes} AS STRING), ' bytes')
   ) AS skip_reason,
   ARRAY<STRUCT<`rank` INT64, class_index INT64, label STRING, score FLOAT64>>[] AS top_labels,
   CAST(NULL AS STRING) AS top1_label,
@@ -101,6 +101,6 @@ SELECT
   CURRENT_TIMESTAMP() AS predicted_at
 FROM ${object_table_id}
 WHERE (content_type IS NULL
-       OR content_type NOT IN ('image/jpeg', 'image/png', 'image/bmp')
+       OR content_type NOT IN (${decodable_content_types})
        OR size > ${max_image_bytes})
   AND uri NOT IN (SELECT uri FROM ${predictions_table_id});

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 import sqlrunner.commands
-from sqlrunner.errors import SqlRunnerError
+from local_engine.errors import EngineError
+from pipeline.errors import SqlRunnerError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except SqlRunnerError as exc:
+    except (SqlRunnerError, EngineError) as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return 1

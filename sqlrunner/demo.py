@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
+from pipeline.outputs import StackOutputs, local_stack_outputs, write_local_outputs
+from pipeline.templates import PIPELINE, RenderOptions, render_file
 from sqlrunner.modelzoo.choose import ModelChoice, choose_model
-from sqlrunner.outputs import StackOutputs, local_stack_outputs, write_local_outputs
 from sqlrunner.report import write_local_report
 from sqlrunner.samples import (
     WALKTHROUGH_BUCKET,
@@ -31,10 +32,9 @@ from sqlrunner.samples import (
     SampleSet,
     write_demo_images,
 )
-from sqlrunner.templates import PIPELINE, RenderOptions, render_file
 
 if TYPE_CHECKING:
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
 DATASET = "resnet_inference_test"
 BUCKET = "local-bucket"
@@ -77,7 +77,7 @@ class DemoResult:
 
 def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult:
     """Every step of the demo, each announced on `console`; SqlRunnerError on a failure."""
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
     console = console or Console(soft_wrap=True)
     step = _Steps(console)

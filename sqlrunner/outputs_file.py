@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlrunner.outputs import read_outputs_mapping
+from pipeline.outputs import read_outputs_mapping
 
 DEFAULT_HOME = Path(".lake")
 

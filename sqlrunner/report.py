@@ -8,15 +8,16 @@ cards are capped, and the page says how many it shows out of how many.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlrunner.errors import SqlRunnerError
-from sqlrunner.outputs import LOCAL_PROJECT, StackOutputs, read_local_outputs
+from bigquery_facts import LOCAL_PROJECT, TABLE_ID_WORDING, is_table_id
+from local_engine.engine import WAREHOUSE_FILE
+from pipeline.errors import SqlRunnerError
+from pipeline.outputs import StackOutputs, read_local_outputs
 from sqlrunner.report_thumbnails import (
     ObjectFetcher,
     Thumbnail,
@@ -26,7 +27,7 @@ from sqlrunner.report_thumbnails import (
 )
 
 if TYPE_CHECKING:
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
 QueryRunner = Callable[[str], list[dict[str, Any]]]
 """Runs one BigQuery Standard SQL query and returns its rows as dicts."""
@@ -35,10 +36,6 @@ DEFAULT_MAX_CARDS = 500
 CHART_LABELS = 10
 DEFAULT_LOCAL_TABLE = f"{LOCAL_PROJECT}.resnet_inference_test.predictions"
 REPORT_FILE_NAME = "report.html"
-WAREHOUSE_FILE = "warehouse.duckdb"  # docs/contracts.md section 3
-
-_PROJECT_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -120,18 +117,13 @@ class ReportQueries:
 
 def quoted_table(table_id: str) -> str:
     """`project.dataset.table` (or `dataset.table`) validated and back-quoted per part."""
-    parts = table_id.replace("`", "").split(".")
+    unquoted = table_id.replace("`", "")
+    if not is_table_id(unquoted):
+        raise SqlRunnerError(f"predictions table {table_id!r}: {TABLE_ID_WORDING}")
+    parts = unquoted.split(".")
     if len(parts) == 2:
         parts = [LOCAL_PROJECT, *parts]
-    if len(parts) != 3:
-        raise SqlRunnerError(f"predictions table {table_id!r} is not project.dataset.table")
-    project, dataset, table = parts
-    if not _PROJECT_RE.fullmatch(project):
-        raise SqlRunnerError(f"predictions table: invalid project id {project!r}")
-    for kind, name in (("dataset", dataset), ("table", table)):
-        if not _NAME_RE.fullmatch(name):
-            raise SqlRunnerError(f"predictions table: invalid {kind} name {name!r}")
-    return f"`{project}`.`{dataset}`.`{table}`"
+    return ".".join(f"`{part}`" for part in parts)
 
 
 def report_queries(table_id: str, max_cards: int = DEFAULT_MAX_CARDS) -> ReportQueries:
@@ -289,7 +281,7 @@ def write_local_report(
     default dataset's `predictions`. Thumbnails come from wherever the engine reads
     objects: HOME/gcs, or Cloud Storage with `use_gcs` or STORAGE_EMULATOR_HOST.
     """
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
     if not (home / WAREHOUSE_FILE).exists():
         raise SqlRunnerError(

@@ -9,10 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlrunner.errors import SqlRunnerError
+from bigquery_facts import MAX_OBJECT_IMAGE_BYTES
+from pipeline.errors import SqlRunnerError
 
-# Bigger than BigQuery's own 20 MB image limit is never worth decoding for a preview.
-MAX_SOURCE_BYTES = 20 * 1024 * 1024
 THUMBNAIL_PIXELS = 160
 JPEG_QUALITY = 72
 
@@ -89,8 +88,9 @@ def gcs_fetcher(project: str | None) -> ObjectFetcher:
 
 
 def _check_size(size: int) -> None:
-    if size > MAX_SOURCE_BYTES:
-        raise ThumbnailUnavailable(f"{size / 2**20:.0f} MB is too large to preview")
+    # Larger than an object table's images may be for inference: never worth a preview.
+    if size > MAX_OBJECT_IMAGE_BYTES:
+        raise ThumbnailUnavailable(f"{size / 1e6:.0f} MB is too large to preview")
 
 
 def thumbnail_from_bytes(data: bytes, max_pixels: int = THUMBNAIL_PIXELS) -> Thumbnail:

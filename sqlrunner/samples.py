@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.modelzoo.resolve import resolve_host
 
 WALKTHROUGH_BUCKET = "cloud-samples-data"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.outputs_file import lake_home
 
 
@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
 
     if args.action != "list" and not args.name:
         raise SqlRunnerError(f"connection {args.action} needs a name, e.g. us.lake-connection")

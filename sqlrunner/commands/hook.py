@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlrunner.templates import RenderOptions
+from pipeline.templates import RenderOptions
 
 
 def register(subparsers: Any) -> None:
@@ -40,8 +40,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlrunner import post_deploy
-    from sqlrunner.outputs import read_outputs_mapping, read_pulumi_stack_outputs
+    from pipeline import post_deploy
+    from pipeline.outputs import read_outputs_mapping, read_pulumi_stack_outputs
 
     if args.outputs:
         outputs = read_outputs_mapping(args.outputs)

@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import Any
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.outputs_file import lake_home
 
 
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
 
 
 def _model_name(text: str) -> tuple[str, str]:
-    from sqlrunner.local.names import check_project
+    from local_engine.names import check_project
 
     parts = [p for p in text.replace("`", "").split(".") if p]
     if len(parts) == 3:
@@ -42,10 +42,10 @@ def _model_name(text: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlrunner.local.engine import LocalEngine
-    from sqlrunner.local.names import TableName
-    from sqlrunner.local.records import ModelRecord
-    from sqlrunner.local.runtimes import choose_runtime
+    from local_engine.engine import LocalEngine
+    from local_engine.names import TableName
+    from local_engine.records import ModelRecord
+    from local_engine.runtimes import choose_runtime
 
     home = lake_home(args.home)
     if not home.is_dir():

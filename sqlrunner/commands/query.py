@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.outputs_file import lake_home
 
 FORMATS = ("table", "json", "csv")
@@ -68,8 +68,8 @@ def read_sql(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlrunner.local.engine import LocalEngine
-    from sqlrunner.local.formats import render
+    from local_engine.engine import LocalEngine
+    from local_engine.formats import render
 
     sql = read_sql(args)
     with LocalEngine(lake_home(args.home), use_gcs=args.gcs) as engine:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipeline.templates import RenderOptions, render_file
 from sqlrunner.outputs_file import add_outputs_arguments, outputs_from_args
-from sqlrunner.templates import RenderOptions, render_file
 
 
 def register(subparsers: Any) -> None:

@@ -54,9 +54,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.errors import SqlRunnerError
+    from pipeline.outputs import read_outputs
     from sqlrunner import report
-    from sqlrunner.errors import SqlRunnerError
-    from sqlrunner.outputs import read_outputs
 
     max_cards = report.DEFAULT_MAX_CARDS if args.max_cards is None else args.max_cards
     thumbnails = not args.no_thumbnails

@@ -6,9 +6,9 @@ import argparse
 import uuid
 from typing import Any
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
+from pipeline.templates import RenderedTemplate, RenderOptions, render_file
 from sqlrunner.outputs_file import add_outputs_arguments, lake_home, outputs_from_args
-from sqlrunner.templates import RenderedTemplate, RenderOptions, render_file
 
 
 def register(subparsers: Any) -> None:
@@ -59,14 +59,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_local(templates: list[RenderedTemplate], args: argparse.Namespace) -> None:
-    from sqlrunner.local.engine import LocalEngine
+    from local_engine.engine import LocalEngine
+    from sqlrunner.local_runs import LocalExecutor
 
     with LocalEngine(lake_home(args.home)) as engine:
+        executor = LocalExecutor(engine)
         for template in templates:
-            try:
-                result = engine.execute(template.sql)
-            except SqlRunnerError as exc:
-                raise SqlRunnerError(f"{template.name}: {exc}") from exc
+            result = executor.execute(template)
             for summary in result.statements:
                 rows = "" if summary.rows is None else f", {summary.rows} rows"
                 print(f"{template.name} statement {summary.index}: {summary.kind}{rows}")
@@ -75,8 +74,8 @@ def run_local(templates: list[RenderedTemplate], args: argparse.Namespace) -> No
 def run_bigquery(
     templates: list[RenderedTemplate], outputs: dict[str, object], args: argparse.Namespace
 ) -> None:
-    from sqlrunner.bigquery import BigQueryRunner, RunSettings, make_client
-    from sqlrunner.retry import RetryPolicy
+    from pipeline.bigquery import BigQueryRunner, RunSettings, make_client
+    from pipeline.retry import RetryPolicy
 
     project, location = outputs.get("project"), outputs.get("location")
     if not isinstance(project, str) or not isinstance(location, str):

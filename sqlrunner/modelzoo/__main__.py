@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.modelzoo.fetch import DEFAULT_URL, fetch_model
 from sqlrunner.modelzoo.marker import read_marker
 from sqlrunner.modelzoo.signature import verify_signature

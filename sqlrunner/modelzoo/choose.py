@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.modelzoo.fetch import DEFAULT_URL, fetch_model, read_provenance
 from sqlrunner.modelzoo.marker import read_marker
 from sqlrunner.modelzoo.signature import verify_signature

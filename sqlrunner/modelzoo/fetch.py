@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from sqlrunner.modelzoo.resolve import resolve_host
 from sqlrunner.modelzoo.signature import verify_signature

@@ -6,7 +6,7 @@ import socket
 import threading
 import urllib.parse
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 
 
 def resolve_host(url: str, timeout: float) -> None:

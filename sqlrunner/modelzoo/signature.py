@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlrunner.errors import SqlRunnerError
+from pipeline.errors import SqlRunnerError
 
 SIGNATURE_KEY = "serving_default"
 INPUT_NAME = "input_1"

@@ -1,0 +1,111 @@
+"""What BigQuery, Cloud Storage and BigQuery ML document, written once.
+
+Every limit, identifier rule and model type the project checks lives here and nowhere
+else: the stack config, the SQL templates, the local engine and the report import it.
+Identifier rules are the narrow, always-safe subset the SQL templates accept
+back-quoted (letters, digits, underscore; dash only where BigQuery allows it); each says
+in words what it checks, so an error can name the rule that was broken.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The project of the local lake: ids in its outputs and SQL name it like a real project.
+LOCAL_PROJECT = "local-lake"
+
+# ML.DECODE_IMAGE: "The data argument value must be <= 10 MB (10,000,000 bytes)."
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/bigqueryml-syntax-decode-image
+MAX_DECODE_IMAGE_BYTES = 10_000_000
+# Formats ML.DECODE_IMAGE decodes (same page), as object-table content types.
+DECODABLE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/bmp")
+# Object tables for inference: image files "are less than 20 MB in size".
+# https://cloud.google.com/bigquery/docs/object-table-inference#limitations
+MAX_OBJECT_IMAGE_BYTES = 20_000_000
+
+# Imported models: "The serialized size of the model must be less than 450 MB." (same page)
+MAX_MODEL_BYTES = 450_000_000
+# CREATE MODEL's model_type for imported models, and the file each needs under model_path.
+MODEL_TYPE_FILES = {
+    "TENSORFLOW": "saved_model.pb",
+    "ONNX": "*.onnx",
+    "TENSORFLOW_LITE": "*.tflite",
+}
+MODEL_TYPES = tuple(MODEL_TYPE_FILES)
+
+
+@dataclass(frozen=True)
+class NamingRule:
+    pattern: re.Pattern[str]
+    wording: str
+
+    def matches(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+
+def _rule(pattern: str, wording: str) -> NamingRule:
+    return NamingRule(re.compile(pattern), wording)
+
+
+PROJECT_ID = _rule(
+    r"[a-z][a-z0-9-]{4,28}[a-z0-9]",
+    "must be 6-30 characters of lowercase letters, digits and dashes, "
+    "start with a letter and not end with a dash",
+)
+LOCATION = _rule(
+    r"[A-Za-z]+(-[A-Za-z0-9]+)*",
+    "must be a BigQuery location such as US, EU or us-central1",
+)
+DATASET_ID = _rule(
+    r"[A-Za-z0-9_]{1,1024}",
+    "must be 1-1024 letters, digits or underscores (BigQuery dataset naming)",
+)
+TABLE_NAME = _rule(
+    r"[A-Za-z0-9_]{1,1024}",
+    "must be 1-1024 letters, digits or underscores (BigQuery table and model naming)",
+)
+CONNECTION_ID = _rule(
+    r"[A-Za-z0-9_-]{1,1024}",
+    "must be 1-1024 letters, digits, underscores or dashes (BigQuery connection naming)",
+)
+BUCKET_NAME = _rule(
+    r"(?!goog)[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]",
+    "must be 3-63 lowercase letters, digits, dashes, underscores or dots, start and end "
+    "with a letter or digit, and not start with 'goog' (Cloud Storage bucket naming)",
+)
+RESERVATION_NAME = _rule(
+    r"[a-z]([a-z0-9-]{0,62}[a-z0-9])?",
+    "must be 1-64 lowercase letters, digits or dashes, start with a letter "
+    "and not end with a dash (BigQuery reservation naming)",
+)
+OBJECT_PREFIX = _rule(
+    r"(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
+    "must be a folder path of letters, digits, '_', '.', '-' separated by single '/', "
+    "with no leading or trailing '/' and no '.' or '..' parts",
+)
+LABEL_KEY = _rule(
+    r"[a-z][a-z0-9_-]{0,62}",
+    "must be 1-63 lowercase letters, digits, underscores or dashes, starting with a letter",
+)
+LABEL_VALUE = _rule(
+    r"[a-z0-9_-]{0,63}",
+    "must be at most 63 lowercase letters, digits, underscores or dashes",
+)
+MAX_LABELS = 64
+
+TABLE_ID_WORDING = (
+    "expected project.dataset.name (or dataset.name), project of lowercase letters, digits "
+    "and dashes, dataset and name of letters, digits and underscores"
+)
+
+
+def is_table_id(value: str) -> bool:
+    """`project.dataset.name` or `dataset.name` under the rules above (tables and models)."""
+    parts = value.split(".")
+    return (
+        len(parts) in (2, 3)
+        and DATASET_ID.matches(parts[-2])
+        and TABLE_NAME.matches(parts[-1])
+        and (len(parts) == 2 or PROJECT_ID.matches(parts[0]))
+    )

@@ -1,0 +1,1 @@
+"""The deploy pipeline: sql/ templates, BigQuery jobs, the post-deploy step, stack outputs."""

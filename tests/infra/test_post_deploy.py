@@ -1,0 +1,155 @@
+"""The post-deploy step's Pulumi side: its inputs under mocks, and the provider's methods.
+
+Pulumi's mocks never run a dynamic provider, so its create/diff/update/delete are called
+directly here, with an executor that records what it was asked to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from infra.post_deploy import PROP_KEYS, PostDeployProvider
+from pipeline import post_deploy
+from pipeline.templates import RenderedTemplate, RenderOptions, render_file
+from tests.support.pulumi_harness import DYNAMIC, Deployment, deploy_main, write_model_dir
+
+PROJECT = "sql-test-project"
+STACK = "dev"
+MODEL_FILES = {"saved_model.pb": b"graph", "variables/variables.index": b"index"}
+OUTPUTS: dict[str, Any] = {
+    "project": PROJECT,
+    "location": "US",
+    "model_files_uri": f"gs://{PROJECT}-bucket/resnet_50/*",
+    "model_type": "TENSORFLOW",
+    "object_table_id": f"{PROJECT}.resnet_inference_test.vision_images",
+    "model_id": f"{PROJECT}.resnet_inference_test.resnet",
+    "predictions_table_id": f"{PROJECT}.resnet_inference_test.predictions",
+    "top_k": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    model_dir = write_model_dir(tmp_path_factory.mktemp("model"), MODEL_FILES)
+    return deploy_main(
+        {
+            "gcp:project": PROJECT,
+            "resnet-inference:modelDir": str(model_dir),
+            "resnet-inference:bucketName": f"{PROJECT}-bucket",
+        },
+        stack=STACK,
+    )
+
+
+def test_step_is_one_dynamic_resource_with_the_rendered_pipeline(program: Deployment) -> None:
+    step = program.one(DYNAMIC)
+    assert step.name == "post-deploy"
+    inputs = step.inputs
+    assert set(PROP_KEYS) <= set(inputs)
+    expected = post_deploy.StepInputs.render(
+        STACK,
+        OUTPUTS,
+        {
+            relative: hashlib.sha256(content).hexdigest()
+            for relative, content in MODEL_FILES.items()
+        },
+        epoch="1700000000000",
+    )
+    assert post_deploy.StepInputs.from_props(inputs) == expected
+    assert [t["name"] for t in inputs["templates"]] == [
+        "labels.sql",
+        "create_model.sql",
+        "predict.sql",
+    ]
+    full_refresh = render_file("predict.sql", OUTPUTS, RenderOptions(full_refresh=True)).sql
+    assert inputs["templates"][2]["sql"] == full_refresh
+
+
+def test_step_waits_for_the_object_table_its_grant_and_every_model_file(
+    program: Deployment,
+) -> None:
+    dependencies = set(program.one(DYNAMIC).dependencies)
+    for typ, count in [
+        ("gcp:bigquery/table:Table", 1),
+        ("gcp:storage/bucketIAMMember:BucketIAMMember", 1),
+        ("gcp:storage/bucketObject:BucketObject", len(MODEL_FILES)),
+        # Destroy deletes dependents first: the step drops its tables before the dataset goes.
+        ("gcp:bigquery/dataset:Dataset", 1),
+        ("gcp:bigquery/reservationAssignment:ReservationAssignment", 1),
+    ]:
+        urns = program.urns(typ)
+        assert len(urns) == count, typ
+        assert urns <= dependencies, typ
+
+
+def test_stack_exports_the_steps_outputs(program: Deployment) -> None:
+    assert "predictions_rows" in program.outputs
+    assert program.outputs["labels_table_id"] == f"{PROJECT}.resnet_inference_test.imagenet_labels"
+
+
+# --- the provider, called directly ---
+
+
+@dataclass
+class RecordingExecutor:
+    runs: list[tuple[str, str]] = field(default_factory=list)
+    rows_per_template: int = 3
+
+    def run(self, template: RenderedTemplate, run_key: str) -> int:
+        self.runs.append((template.name, run_key))
+        return self.rows_per_template if template.name == "predict.sql" else 0
+
+
+def props(**changes: Any) -> dict[str, Any]:
+    outputs = {**OUTPUTS, **changes.pop("outputs", {})}
+    model = changes.pop("model_files", {"saved_model.pb": "a" * 64})
+    values = post_deploy.StepInputs.render(STACK, outputs, model, epoch="1").to_props()
+    return {**values, "__provider": "serialized", **changes}
+
+
+def test_provider_create_runs_the_pipeline_once_with_its_fingerprint() -> None:
+    executor = RecordingExecutor()
+    provider = PostDeployProvider(lambda _inputs: executor)
+    created = provider.create(props())
+    fingerprint = post_deploy.StepInputs.from_props(props()).fingerprint()
+    assert executor.runs == [
+        ("labels.sql", fingerprint),
+        ("create_model.sql", fingerprint),
+        ("predict.sql", fingerprint),
+    ]
+    assert created.id == "dev-post-deploy"
+    assert created.outs is not None
+    assert created.outs["predictions_rows"] == 3
+    assert created.outs["fingerprint"] == fingerprint
+    assert created.outs["labels_table_id"] == f"{PROJECT}.resnet_inference_test.imagenet_labels"
+
+
+def test_provider_diff_sees_only_model_and_template_changes() -> None:
+    provider = PostDeployProvider(lambda _inputs: RecordingExecutor())
+    created = provider.create(props())
+    assert created.outs is not None
+    olds = created.outs
+    assert provider.diff("dev-post-deploy", olds, props()).changes is False
+    assert provider.diff("id", olds, props(__provider="other")).changes is False
+    assert provider.diff("id", olds, props(outputs={"top_k": 3})).changes is True
+    assert provider.diff("id", olds, props(model_files={"saved_model.pb": "b" * 64})).changes
+    assert provider.diff("id", olds, props()).replaces == []
+    unknown = {**props(), "templates": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}
+    assert provider.diff("id", olds, unknown).changes is True
+
+
+def test_provider_update_reruns_and_delete_cleans_up() -> None:
+    executor = RecordingExecutor(rows_per_template=7)
+    provider = PostDeployProvider(lambda _inputs: executor)
+    news = props(outputs={"top_k": 3})
+    updated = provider.update("id", props(), news)
+    assert updated.outs is not None and updated.outs["predictions_rows"] == 7
+    assert [name for name, _ in executor.runs] == ["labels.sql", "create_model.sql", "predict.sql"]
+    executor.runs.clear()
+    provider.delete("id", updated.outs)
+    assert [name for name, _ in executor.runs] == ["cleanup.sql"]
+    assert executor.runs[0][1].startswith("delete:")

@@ -1,0 +1,123 @@
+"""`make demo` end to end on the local engine (offline: packaged photos, no downloads)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from sqlrunner.modelzoo.marker import MARKER_FILE
+from sqlrunner.samples import PACKAGED_PHOTOS
+
+EXPECTED_URIS = sorted(
+    f"gs://cloud-samples-data/vision/{Path(name).stem}.jpg" for name in PACKAGED_PHOTOS
+)
+
+
+@pytest.fixture(scope="module")
+def models_dir(tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The tiny model has the real signature; without its marker the demo takes it as real.
+    dest = tmp_path_factory.mktemp("models") / "resnet_50"
+    shutil.copytree(tiny_savedmodel, dest, ignore=shutil.ignore_patterns(MARKER_FILE))
+    return dest
+
+
+def _tf_top1(model_dir: Path, image_path: Path) -> int:
+    """What the model says for one image, preprocessed with TensorFlow's own ops."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(image_path.read_bytes(), channels=3, expand_animations=False)
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    batch = tf.image.resize(image, (224, 224), method="bilinear")[tf.newaxis]
+    serve = tf.saved_model.load(str(model_dir)).signatures["serving_default"]
+    return int(np.argmax(serve(input_1=batch)["activation_49"].numpy()[0]))
+
+
+def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    from pipeline.labels import load_labels
+    from sqlrunner.demo import DemoOptions, run_demo
+
+    home = tmp_path / "lake"
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None)
+    result = run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
+
+    assert result.model.trained is True
+    assert [p.uri for p in result.predictions] == EXPECTED_URIS
+    labels = load_labels()
+    for prediction in result.predictions:
+        assert prediction.skip_reason is None
+        assert len(prediction.top_labels) == 3
+        scores = [score for _, score in prediction.top_labels]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 < score <= 1.0 for score in scores)
+        assert all(label in labels for label, _ in prediction.top_labels)
+
+    vision = home / "gcs" / "cloud-samples-data" / "vision"
+    chelsea = next(p for p in result.predictions if p.uri.endswith("/chelsea.jpg"))
+    assert chelsea.top_labels[0][0] == labels[_tf_top1(models_dir, vision / "chelsea.jpg")]
+
+    assert (home / "gcs" / "local-bucket" / "resnet_50" / "saved_model.pb").is_file()
+    outputs = json.loads((home / "outputs.json").read_text())
+    assert outputs["predictions_rows"] == len(PACKAGED_PHOTOS)
+    assert outputs["model_files_uri"] == "gs://local-bucket/resnet_50/*"
+    assert outputs["predictions_table_id"] == "local-lake.resnet_inference_test.predictions"
+    assert outputs["top_k"] == 5
+    assert (home / "report.html").is_file()
+
+    text = buffer.getvalue()
+    for step in ("[1/7] sample images", "[2/7] model", "[6/7] results", "[7/7] report"):
+        assert step in text
+    assert "gs://cloud-samples-data/vision/chelsea.jpg" in text
+    assert f"{chelsea.top_labels[0][1]:.3f}  {chelsea.top_labels[0][0]}" in text
+    assert "images/s" in text
+    assert "UNTRAINED" not in text
+    assert "walkthrough images not used: network use turned off" in text
+    assert "real ResNet-50 SavedModel (found)" in text
+
+    # Run again on the same lake: it replaces what it made, same answers.
+    again = run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
+    assert again.predictions == result.predictions
+
+
+def test_demo_cli_falls_back_to_the_untrained_standin(
+    tiny_savedmodel: Path, standin_savedmodel: Path, tmp_path: Path
+) -> None:
+    # What `make demo` does offline: a generated model in models/ is refused, the full
+    # ResNet-50 stand-in runs (ONNX conversion included) and is reported as untrained.
+    models_dir = tmp_path / "resnet_50"
+    shutil.copytree(tiny_savedmodel, models_dir)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sqlrunner",
+            "demo",
+            "--home",
+            str(tmp_path / "lake"),
+            "--models-dir",
+            str(models_dir),
+            "--offline",
+            "--standin-cache",
+            str(standin_savedmodel.parent),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "it is a generated tiny, not the real model" in completed.stdout
+    assert "UNTRAINED stand-in: ResNet-50 architecture" in completed.stdout
+    assert "UNTRAINED stand-in: these labels mean nothing" in completed.stdout
+    assert "gs://cloud-samples-data/vision/rocket.jpg" in completed.stdout
+    assert "7 images predicted" in completed.stdout
+    assert not (tmp_path / "lake" / "cache").exists()  # the shared stand-in was reused
