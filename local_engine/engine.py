@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -134,14 +133,13 @@ class LocalEngine:
 
         bindings = Bindings(self.con)
         query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
-        _pop_udf_error()  # a stale one from an earlier statement must not be reported here
         self.con.begin()
         try:
             table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
             self.con.commit()
         except BaseException as exc:
             self._rollback()
-            trapped = query_ctx.trap.error or _pop_udf_error()
+            trapped = query_ctx.trap.error
             if isinstance(exc, EngineError):
                 raise EngineError(f"{statement.label}: {exc}") from exc
             if isinstance(trapped, EngineError):
@@ -270,15 +268,6 @@ def _kind(tree: exp.Expr) -> str:
     if isinstance(tree, exp.Command):
         return str(tree.this).upper()
     return tree.key.upper()
-
-
-def _pop_udf_error() -> EngineError | None:
-    """The EngineError an image UDF raised inside DuckDB, which only keeps its text."""
-    images = sys.modules.get("local_engine.images")  # never imported: no UDF ran
-    if images is None:
-        return None
-    error: EngineError | None = images.pop_udf_error()
-    return error
 
 
 def _clean(exc: BaseException) -> str:

@@ -8,7 +8,6 @@ same struct with INT64 values in [0, 255].
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 
 from local_engine.decode import decode_rgb
 from local_engine.errors import EngineError
+from local_engine.errortrap import ErrorTrap
 from local_engine.imageops import (
     convert_color_space,
     float_to_uint8,
@@ -150,35 +150,11 @@ def _image_type_udf(image: Any) -> pa.StructArray:
     return image_struct_array(out, integer=True)
 
 
-def _guarded(function: Callable[..., pa.StructArray]) -> Callable[..., pa.StructArray]:
-    """Remember the EngineError a UDF raised: DuckDB only passes its text on."""
+def register_image_functions(con: duckdb.DuckDBPyConnection, trap: ErrorTrap) -> None:
+    """Register ml_decode_image, ml_resize_image, ml_convert_color_space, ml_convert_image_type.
 
-    @functools.wraps(function)
-    def run(*args: Any) -> pa.StructArray:
-        try:
-            return function(*args)
-        except EngineError as exc:
-            remember_error(exc)
-            raise
-
-    return run
-
-
-_last_errors: list[EngineError] = []
-
-
-def remember_error(exc: EngineError) -> None:
-    _last_errors.clear()
-    _last_errors.append(exc)
-
-
-def pop_udf_error() -> EngineError | None:
-    """The EngineError an image UDF or predict stream raised last, once; DuckDB wraps it."""
-    return _last_errors.pop() if _last_errors else None
-
-
-def register_image_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Register ml_decode_image, ml_resize_image, ml_convert_color_space, ml_convert_image_type."""
+    An error a function raises is kept by `trap`: DuckDB passes on only its text.
+    """
     import duckdb
     from duckdb.func import FunctionNullHandling, PythonUDFType
 
@@ -200,7 +176,7 @@ def register_image_functions(con: duckdb.DuckDBPyConnection) -> None:
     for name, function, parameters, returns in functions:
         con.create_function(
             name,
-            _guarded(function),
+            trap.guard(function),
             parameters,
             returns,
             type=PythonUDFType.ARROW,

@@ -37,7 +37,6 @@ from local_engine.images import (
     FLOAT_IMAGE_TYPE,
     image_struct_array,
     iter_image_structs,
-    remember_error,
 )
 from local_engine.models import LocalModel
 from local_engine.records import TensorSpec
@@ -161,9 +160,6 @@ def _stream(
         while inflight:
             yield take()
         meter.done()
-    except EngineError as exc:
-        remember_error(exc)
-        raise
     finally:
         for pending, finished in inflight:
             finished.cancel()

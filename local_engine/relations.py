@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from local_engine.catalog import Catalog, ObjectTableDef
 from local_engine.errors import EngineError
+from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName
 from local_engine.objects import (
     DATA_COLUMN,
@@ -37,28 +38,6 @@ if TYPE_CHECKING:
 _names = itertools.count(1)
 PREDICT_BATCH_ROWS = 256
 DML_TARGETS = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
-
-
-@dataclass
-class ErrorTrap:
-    """Keeps the first exception raised inside a reader DuckDB pulls from.
-
-    DuckDB turns a Python exception in an Arrow scan into its own error text; the
-    trapped EngineError keeps the message that names the object or model.
-    """
-
-    error: BaseException | None = None
-
-    def wrap(self, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                yield from reader
-            except BaseException as exc:
-                if self.error is None:
-                    self.error = exc
-                raise
-
-        return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 @dataclass
@@ -89,7 +68,7 @@ class QueryContext:
             return
         from local_engine.images import register_image_functions
 
-        register_image_functions(con)
+        register_image_functions(con, self.trap)
         self._image_functions.add(id(con))
 
     def model(self, name: TableName) -> Any:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokenizer_core import TokenType
 
+import bigquery_scripts
+from bigquery_scripts import ScriptSplitError
 from local_engine.dialect import DIALECT
 from local_engine.errors import EngineError
 
@@ -32,28 +33,12 @@ class Statement:
 def split_script(script: str) -> list[Statement]:
     """Every `;`-separated statement, parsed with the lake's BigQuery dialect; comments dropped."""
     try:
-        tokens = DIALECT.tokenize(script)
-    except TokenError as exc:
-        raise EngineError(f"cannot tokenize the SQL: {_first_line(exc)}") from exc
-    chunks: list[tuple[int, int]] = []
-    start: int | None = None
-    end = 0
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            if start is not None:
-                chunks.append((start, end))
-            start = None
-            continue
-        if start is None:
-            start = token.start
-        end = token.end + 1
-    if start is not None:
-        chunks.append((start, end))
-
-    statements = []
-    for index, (begin, finish) in enumerate(chunks, start=1):
-        text = script[begin:finish]
-        statements.append(Statement(index, text, _parse(index, text)))
+        pieces = bigquery_scripts.split_script(script)
+    except ScriptSplitError as exc:
+        raise EngineError(f"cannot tokenize the SQL: {exc}") from exc
+    statements = [
+        Statement(piece.index, piece.text, _parse(piece.index, piece.text)) for piece in pieces
+    ]
     if not statements:
         raise EngineError("no SQL statement given")
     return statements

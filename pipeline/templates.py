@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from sqlglot import TokenType, exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import TokenError
+from sqlglot import exp
 
 from bigquery_facts import (
     DECODABLE_CONTENT_TYPES,
@@ -26,6 +24,7 @@ from bigquery_facts import (
     TABLE_ID_WORDING,
     is_table_id,
 )
+from bigquery_scripts import ScriptSplitError, split_script
 from pipeline.errors import SqlRunnerError
 from pipeline.labels import load_labels
 
@@ -185,21 +184,8 @@ def render_pipeline(
 
 
 def split_statements(sql: str, source: str = "SQL") -> list[str]:
-    """The `;`-separated statements of a script, comments kept, empty ones dropped."""
+    """The `;`-separated statements of a script (`bigquery_scripts`), empty ones dropped."""
     try:
-        tokens = Dialect.get_or_raise("bigquery").tokenize(sql)
-    except TokenError as exc:
+        return [statement.text for statement in split_script(sql)]
+    except ScriptSplitError as exc:
         raise SqlRunnerError(f"{source}: cannot split into statements: {exc}") from exc
-    statements: list[str] = []
-    start = 0
-    has_tokens = False
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            if has_tokens:
-                statements.append(sql[start : token.start].strip())
-            start, has_tokens = token.end + 1, False
-        else:
-            has_tokens = True
-    if has_tokens:
-        statements.append(sql[start:].strip())
-    return statements

@@ -222,9 +222,9 @@ def test_templates_only_use_known_placeholders() -> None:
 # --- statements ---
 
 
-def test_split_keeps_semicolons_inside_strings_and_drops_empty_statements() -> None:
-    script = "-- head\nSELECT 'a;b' AS x;\n/* only a comment */ ;\nSELECT 2; -- tail\n"
-    assert split_statements(script) == ["-- head\nSELECT 'a;b' AS x", "SELECT 2"]
+def test_split_statements_names_the_template_when_the_script_cannot_be_split() -> None:
+    with pytest.raises(SqlRunnerError, match=r"^t\.sql: cannot split into statements: "):
+        split_statements("SELECT 'unterminated", "t.sql")
 
 
 # --- the render command ---
