@@ -1,3 +1,5 @@
+"""`python -m sqlrunner SUBCOMMAND`: the command line (see `python -m sqlrunner --help`)."""
+
 import os
 import sys
 

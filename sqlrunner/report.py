@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,9 +18,17 @@ from bigquery_facts import LOCAL_PROJECT, TABLE_ID_WORDING, is_table_id
 from local_engine.engine import WAREHOUSE_FILE
 from pipeline.errors import SqlRunnerError
 from pipeline.outputs import StackOutputs, read_local_outputs
+from sqlrunner.report_data import (
+    ImagePrediction,
+    ModelRun,
+    PredictionsSummary,
+    ReportData,
+    ReportLink,
+    ScoredLabel,
+)
+from sqlrunner.report_html import render_report
 from sqlrunner.report_thumbnails import (
     ObjectFetcher,
-    Thumbnail,
     gcs_fetcher,
     local_bucket_fetcher,
     thumbnails_for,
@@ -36,72 +44,6 @@ DEFAULT_MAX_CARDS = 500
 CHART_LABELS = 10
 DEFAULT_LOCAL_TABLE = f"{LOCAL_PROJECT}.resnet_inference_test.predictions"
 REPORT_FILE_NAME = "report.html"
-
-
-@dataclass(frozen=True)
-class ScoredLabel:
-    rank: int
-    class_index: int
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
-class ImagePrediction:
-    """One row of the predictions table (docs/contracts.md section 2)."""
-
-    uri: str
-    content_type: str | None
-    size: int | None
-    skip_reason: str | None
-    top_labels: tuple[ScoredLabel, ...]
-    model_id: str | None
-    predicted_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ModelRun:
-    model_id: str | None
-    images: int
-    first_predicted_at: datetime | None
-    last_predicted_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PredictionsSummary:
-    images: int
-    labelled: int
-    skip_reasons: tuple[tuple[str, int], ...]
-    models: tuple[ModelRun, ...]
-    top1_counts: tuple[tuple[str, int], ...]
-    distinct_top1_labels: int
-
-    @property
-    def skipped(self) -> int:
-        return sum(count for _, count in self.skip_reasons)
-
-
-@dataclass(frozen=True)
-class ReportLink:
-    text: str
-    url: str
-
-
-@dataclass(frozen=True)
-class ReportData:
-    table_id: str
-    source: str
-    summary: PredictionsSummary
-    cards: tuple[ImagePrediction, ...]
-    thumbnails: Mapping[str, Thumbnail]
-    generated_at: datetime
-    links: tuple[ReportLink, ...] = field(default=())
-    # Warnings shown at the top of the page, e.g. that the model is an untrained stand-in.
-    notices: tuple[str, ...] = field(default=())
-
-    @property
-    def capped(self) -> bool:
-        return len(self.cards) < self.summary.images
 
 
 @dataclass(frozen=True)
@@ -244,8 +186,6 @@ def build_report(
 
 
 def write_report_html(data: ReportData, out: Path) -> Path:
-    from sqlrunner.report_html import render_report
-
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     partial.write_text(render_report(data), encoding="utf-8")

@@ -10,7 +10,7 @@ from datetime import datetime
 from html import escape
 from string import Template
 
-from sqlrunner.report import ImagePrediction, PredictionsSummary, ReportData
+from sqlrunner.report_data import ImagePrediction, PredictionsSummary, ReportData
 from sqlrunner.report_thumbnails import Thumbnail
 
 _PAGE = Template("""<!doctype html>

@@ -153,3 +153,31 @@ def test_provider_update_reruns_and_delete_cleans_up() -> None:
     provider.delete("id", updated.outs)
     assert [name for name, _ in executor.runs] == ["cleanup.sql"]
     assert executor.runs[0][1].startswith("delete:")
+
+
+def test_the_serialized_provider_names_its_class_by_its_stable_import_path() -> None:
+    """Every stack's state holds the provider as the SDK serializes it: by module path.
+
+    Moving or renaming `infra.post_deploy.PostDeployProvider` would break `preview` and
+    `destroy` for stacks that exist, so the pickle must reference exactly that path.
+    """
+    import base64
+    import pickletools
+
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from infra.post_deploy import PostDeployProvider
+
+    pickled = base64.b64decode(serialize_provider(PostDeployProvider()))
+    strings = [arg for _, arg, _ in pickletools.genops(pickled) if isinstance(arg, str)]
+    assert "infra.post_deploy" in strings
+    assert "PostDeployProvider" in strings
+    # By reference, not by value: no code object of the class travels in the state.
+    assert b"co_code" not in pickled and b"CodeType" not in pickled
+    loaded = dill.loads(pickled)
+    assert type(loaded) is PostDeployProvider
+    assert (type(loaded).__module__, type(loaded).__qualname__) == (
+        "infra.post_deploy",
+        "PostDeployProvider",
+    )

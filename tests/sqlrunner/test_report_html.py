@@ -26,13 +26,8 @@ from PIL import Image
 from pipeline.labels import labels_from_package
 from pipeline.outputs import StackOutputs
 from sqlrunner.cli import main
-from sqlrunner.report import (
-    QueryRunner,
-    ReportData,
-    build_report,
-    report_queries,
-    write_report_html,
-)
+from sqlrunner.report import QueryRunner, build_report, report_queries, write_report_html
+from sqlrunner.report_data import ReportData
 from sqlrunner.report_thumbnails import local_bucket_fetcher
 
 BUCKET = "demo-images"
@@ -388,7 +383,8 @@ def test_bigquery_report_without_credentials_fails_before_any_request(
 def test_bigquery_rows_read_like_local_rows() -> None:
     from google.cloud.bigquery.table import Row
 
-    from sqlrunner.report import ScoredLabel, image_prediction
+    from sqlrunner.report import image_prediction
+    from sqlrunner.report_data import ScoredLabel
 
     fields = ["uri", "content_type", "size", "skip_reason", "top_labels", "model_id"]
     labels = [
