@@ -1,6 +1,6 @@
 """The ONNX file that cases A and BF16 run: the engine's own conversion when it has one.
 
-The engine caches converted models under HOME/models/<sha256>/ (contracts.md); using
+The engine caches converted models under HOME/models/<sha256>/ (docs/engine.md); using
 that file makes A "the same converted model" as B. If the engine left no .onnx there,
 the SavedModel is converted here with tf2onnx instead, and the report says so.
 """

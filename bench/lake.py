@@ -30,7 +30,7 @@ class BenchLake:
         return self.home / "gcs" / BUCKET
 
     def outputs(self, count: int) -> dict[str, object]:
-        """Stack outputs (contracts.md section 1) for the object table of `count` photos."""
+        """Stack outputs (docs/outputs.md) for the object table of `count` photos."""
         return {
             "project": PROJECT,
             "location": "US",

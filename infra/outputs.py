@@ -1,4 +1,4 @@
-"""The stack outputs, keyed as docs/contracts.md section 1 lists them: all assembled here."""
+"""The stack outputs, keyed as docs/outputs.md lists them: all assembled here."""
 
 from __future__ import annotations
 

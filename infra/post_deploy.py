@@ -37,7 +37,7 @@ PROP_KEYS = (
     "epoch",
 )
 RESULT_KEYS = ("fingerprint", "predictions_rows")
-# Outputs the SQL is rendered from (docs/contracts.md section 1).
+# Outputs the SQL is rendered from (docs/outputs.md).
 RENDER_KEYS = (
     "project",
     "location",
@@ -174,5 +174,5 @@ def post_deploy_step(
 
 
 def post_deploy_outputs(step: PostDeployStep) -> dict[str, pulumi.Input[Any]]:
-    """The stack outputs the step adds (docs/contracts.md section 1)."""
+    """The stack outputs the step adds (docs/outputs.md)."""
     return {"predictions_rows": step.predictions_rows}

@@ -144,11 +144,6 @@ class Catalog:
         connection, uris, object_metadata = rows[0]
         return ObjectTableDef(name, str(connection), tuple(uris), str(object_metadata))
 
-    def object_tables(self) -> list[ObjectTableDef]:
-        rows = self._rows(f"SELECT dataset, name FROM {CATALOG_SCHEMA}.object_tables ORDER BY 1, 2")
-        found = (self.object_table(TableName(str(d), str(n))) for d, n in rows)
-        return [table for table in found if table is not None]
-
     def drop_object_table(self, name: TableName) -> bool:
         if self.object_table(name) is None:
             return False

@@ -2,7 +2,7 @@
 
 A real stack's outputs come from `pulumi stack output --json` (or a file holding it);
 the local lake writes the same keys to `HOME/outputs.json`, so a dashboard or script
-switches between them by changing one file. docs/contracts.md section 1 lists the keys.
+switches between them by changing one file. docs/outputs.md lists the keys.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class StepInputs:
         epoch: str = "",
         options: RenderOptions | None = None,
     ) -> StepInputs:
-        """Render the pipeline and the cleanup from stack outputs (docs/contracts.md section 1).
+        """Render the pipeline and the cleanup from stack outputs (docs/outputs.md).
 
         The step runs only when a model file or a template changed, and then every stored
         prediction is stale, so by default it renders predict.sql as a full refresh.
@@ -153,13 +153,6 @@ def create(inputs: StepInputs, executor: Executor) -> StepResult:
 
 def has_changes(old_fingerprint: str | None, new: StepInputs) -> bool:
     return old_fingerprint != new.fingerprint()
-
-
-def update(old_fingerprint: str | None, new: StepInputs, executor: Executor) -> StepResult | None:
-    """Run again if anything that matters changed; None when nothing did."""
-    if not has_changes(old_fingerprint, new):
-        return None
-    return create(new, executor)
 
 
 def delete(inputs: StepInputs, executor: Executor) -> None:

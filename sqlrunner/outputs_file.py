@@ -13,7 +13,7 @@ DEFAULT_HOME = Path(".lake")
 
 
 def lake_home(home: str | None) -> Path:
-    """--home, else $SQLRUNNER_HOME, else .lake/ (docs/contracts.md section 3)."""
+    """--home, else $SQLRUNNER_HOME, else .lake/ (docs/engine.md)."""
     return Path(home or os.environ.get("SQLRUNNER_HOME") or DEFAULT_HOME)
 
 

@@ -22,7 +22,7 @@ class ScoredLabel:
 
 @dataclass(frozen=True)
 class ImagePrediction:
-    """One row of the predictions table (docs/contracts.md section 2)."""
+    """One row of the predictions table (docs/pipeline.md)."""
 
     uri: str
     content_type: str | None

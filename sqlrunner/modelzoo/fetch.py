@@ -30,7 +30,6 @@ MODEL_HANDLE = "tensorflow/resnet_50/classification/1"
 # Kaggle Models' download API for the migrated TF Hub handle (what OpenVINO Model Server's
 # and Triton's docs fetch); TF Hub's own `?tf-hub-format=compressed` form redirects there.
 KAGGLE_URL = "https://www.kaggle.com/api/v1/models/tensorflow/resnet-50/tensorFlow2/classification/1/download"
-TFHUB_URL = "https://tfhub.dev/tensorflow/resnet_50/classification/1?tf-hub-format=compressed"
 DEFAULT_URL = KAGGLE_URL
 PROVENANCE_FILE = "PROVENANCE.json"
 # The real archive is about 90 MB; BigQuery refuses models over 450 MB anyway.

@@ -18,7 +18,8 @@ from PIL import Image
 from bigquery_facts import MAX_DECODE_IMAGE_BYTES
 from local_engine.decode import decode_rgb
 from local_engine.errors import EngineError
-from local_engine.images import pop_udf_error, register_image_functions
+from local_engine.errortrap import ErrorTrap
+from local_engine.images import register_image_functions
 from local_engine.models import create_model, load_model
 from local_engine.predict import FusedImageFeature, predict_stream
 from tests.support.ml_imageset import encode, photo_like_jpeg, png_header_only, varied_images
@@ -127,7 +128,8 @@ def test_modes_that_decode_match_tensorflow() -> None:
 
 def test_sql_function_error_names_the_uri() -> None:
     con = duckdb.connect()
-    register_image_functions(con)
+    trap = ErrorTrap()
+    register_image_functions(con, trap)
     con.execute(
         "CREATE TABLE t AS SELECT * FROM (VALUES (?::BLOB, 'gs://b/ok.jpg'), (?::BLOB, 'gs://b/cut.jpg')) v(data, uri)",
         [GOOD_JPEG, BAD["truncated.jpg"][0]],
@@ -136,8 +138,7 @@ def test_sql_function_error_names_the_uri() -> None:
         duckdb.Error, match=r"cannot decode image gs://b/cut\.jpg: corrupt or truncated JPEG"
     ):
         con.execute("SELECT ml_decode_image(data, uri) FROM t").fetchall()
-    remembered = pop_udf_error()
-    assert remembered is not None and "gs://b/cut.jpg" in str(remembered)
+    assert isinstance(trap.error, EngineError) and "gs://b/cut.jpg" in str(trap.error)
     con.close()
 
 

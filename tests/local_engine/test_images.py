@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from local_engine.decode import decode_rgb
 from local_engine.errors import EngineError
+from local_engine.errortrap import ErrorTrap
 from local_engine.imageops import (
     convert_color_space,
     float_to_uint8,
@@ -161,7 +162,7 @@ def test_convert_image_type_matches_tensorflow() -> None:
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
-    register_image_functions(connection)
+    register_image_functions(connection, ErrorTrap())
     connection.execute(
         "CREATE TABLE t AS SELECT * FROM (VALUES (?::BLOB, 'gs://b/rgb.jpg'), (?::BLOB, 'gs://b/gray.png'))"
         " v(data, uri)",

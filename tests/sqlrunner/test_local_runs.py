@@ -55,7 +55,7 @@ class Lake:
 
         self.home = home
         if converted is not None:
-            # HOME/models/<sha256>/ is the engine's conversion cache (docs/contracts.md 3).
+            # HOME/models/<sha256>/ is the engine's conversion cache (docs/engine.md).
             shutil.copytree(converted, home / "models")
         self.images = home / "gcs" / BUCKET / "vision"
         self.images.mkdir(parents=True)
@@ -265,14 +265,13 @@ def test_step_runs_on_create_skips_unchanged_reruns_on_changes_and_cleans_up(
     # Nothing changed: no run, nothing rewritten.
     same = step_inputs(OUTPUTS)
     assert not post_deploy.has_changes(result.fingerprint, same)
-    assert post_deploy.update(result.fingerprint, same, lake.executor) is None
     assert lake.rows() == rows
 
     # A template change (top_k) reruns and rebuilds every prediction.
     fewer = step_inputs({**OUTPUTS, "top_k": 2})
     assert post_deploy.has_changes(result.fingerprint, fewer)
-    rerun = post_deploy.update(result.fingerprint, fewer, lake.executor)
-    assert rerun is not None and rerun.predictions_rows == len(rows)
+    rerun = post_deploy.create(fewer, lake.executor)
+    assert rerun.predictions_rows == len(rows)
     assert all(
         len(row["top_labels"]) == 2 for row in lake.rows().values() if row["skip_reason"] is None
     )
@@ -281,8 +280,8 @@ def test_step_runs_on_create_skips_unchanged_reruns_on_changes_and_cleans_up(
     lake.put_model(build_tiny_savedmodel(tmp_path / "other-model", seed=7))
     new_model = step_inputs({**OUTPUTS, "top_k": 2}, model_hash="b" * 64)
     assert post_deploy.has_changes(rerun.fingerprint, new_model)
-    again = post_deploy.update(rerun.fingerprint, new_model, lake.executor)
-    assert again is not None and again.predictions_rows == len(rows)
+    again = post_deploy.create(new_model, lake.executor)
+    assert again.predictions_rows == len(rows)
     photo = lake.photo_uris()[0]
     assert lake.rows()[photo]["top_labels"] != rows[photo]["top_labels"][:2]
 

@@ -1,9 +1,8 @@
 """The HTML predictions report, rendered from a local lake and opened in headless Chromium.
 
-The lake is built here the way the local engine lays it out (docs/contracts.md sections 2
-and 3): real photos in HOME/gcs/BUCKET and a predictions table in HOME/warehouse.duckdb.
-The report reads it through the local engine when that exists, else through DuckDB with
-the same BigQuery SQL transpiled by sqlglot.
+The lake is built here the way the local engine lays it out (docs/engine.md), with a
+predictions table as docs/pipeline.md describes it: real photos in HOME/gcs/BUCKET and the
+table in HOME/warehouse.duckdb. The report reads it through the local engine.
 """
 
 from __future__ import annotations
