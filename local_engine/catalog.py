@@ -153,7 +153,7 @@ class Catalog:
         )
         return True
 
-    # models (the record is ENGINE-ML's ModelRecord as JSON)
+    # models (the record is a ModelRecord as JSON)
 
     def put_model(self, name: TableName, record_json: str) -> None:
         self.drop_model(name)

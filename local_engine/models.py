@@ -43,7 +43,7 @@ class _ObjectInfo(Protocol):
 
 
 class ModelFileStore(Protocol):
-    """The part of ENGINE-CORE's ObjectStore that CREATE MODEL uses."""
+    """The part of the engine's ObjectStore that CREATE MODEL uses."""
 
     def list(self, pattern: str) -> Iterator[_ObjectInfo]: ...
     def read(self, uri: str) -> bytes: ...

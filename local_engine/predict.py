@@ -1,6 +1,6 @@
 """ML.PREDICT's streaming predictor: decode + resize fused into each batch, overlapped with inference.
 
-The input arrives as Arrow batches. Image features ENGINE-CORE recognised as
+The input arrives as Arrow batches. Image features the SQL planner recognised as
 `ML.RESIZE_IMAGE(ML.DECODE_IMAGE(bytes), h, w, keep)` (or a bare ML.DECODE_IMAGE) come
 as their raw bytes column and are decoded in a thread pool, so no 150,528-float SQL
 list is built per image and memory stays flat: at most three batches are in flight.

@@ -73,7 +73,7 @@ def model_console_url(project: str, dataset_id: str, model: str) -> str:
 
 
 def dashboard_urls(predictions_table_id: str, model_id: str) -> dict[str, str]:
-    """The three stack-output URLs the report issue adds, keyed by output name."""
+    """The three dashboard URLs of the stack outputs, keyed by output name."""
     project, dataset_id, table = split_table_id(predictions_table_id)
     model_project, model_dataset, model = split_table_id(model_id)
     return {

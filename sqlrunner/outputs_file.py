@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.outputs import read_outputs_mapping
+from sqlrunner.commands import add_home_argument
 
 DEFAULT_HOME = Path(".lake")
 
@@ -23,9 +24,7 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="stack outputs JSON (`pulumi stack output --json`); default HOME/outputs.json",
     )
-    parser.add_argument(
-        "--home", help="local lake directory (default $SQLRUNNER_HOME or .lake)", default=None
-    )
+    add_home_argument(parser)
 
 
 def outputs_from_args(args: argparse.Namespace) -> dict[str, Any]:

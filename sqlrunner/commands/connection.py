@@ -10,20 +10,24 @@ import argparse
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
+from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "connection",
         help="manage the local lake's connections (us.lake-connection)",
         description="Create, delete or list the connections object tables may use locally.",
+        examples=(
+            "python -m sqlrunner connection create us.lake-connection",
+            "python -m sqlrunner connection list --home .lake",
+        ),
     )
     parser.add_argument("action", choices=("create", "delete", "list"))
     parser.add_argument("name", nargs="?", help="LOCATION.CONNECTION_ID, e.g. us.lake-connection")
-    parser.add_argument(
-        "--home", default=None, help="local lake directory (default $SQLRUNNER_HOME or .lake)"
-    )
+    add_home_argument(parser)
     parser.set_defaults(func=run)
 
 

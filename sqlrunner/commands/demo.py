@@ -6,18 +6,24 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
         help="run sql/ on the local engine over sample photos (what `make demo` runs)",
         description="Put sample photos into the local lake, get ResNet-50 (real if present or "
         "downloadable, else the untrained stand-in), run sql/ on the local engine and print "
         "the top labels of every image.",
+        examples=(
+            "python -m sqlrunner demo",
+            "python -m sqlrunner demo --home /tmp/lake --offline",
+        ),
     )
-    parser.add_argument("--home", help="local lake directory (default $SQLRUNNER_HOME or .lake)")
+    add_home_argument(parser)
     parser.add_argument(
         "--models-dir",
         type=Path,

@@ -8,15 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.templates import RenderOptions
+from sqlrunner.commands import add_command
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "hook",
         help="run the post-deploy step (labels, CREATE MODEL, predict) for a stack",
         description="Read the stack's outputs (`pulumi stack output --json`) and run what "
         "`pulumi up` runs after deploying: sql/labels.sql, sql/create_model.sql and "
         "sql/predict.sql on BigQuery; with --delete, what `pulumi destroy` runs.",
+        examples=(
+            "python -m sqlrunner hook --stack dev",
+            "python -m sqlrunner hook --outputs outputs.json --full-refresh",
+            "python -m sqlrunner hook --stack dev --delete",
+        ),
     )
     parser.add_argument("--stack", default="dev", help="the Pulumi stack (default dev)")
     parser.add_argument("--cwd", type=Path, help="the Pulumi project directory")

@@ -11,20 +11,24 @@ import json
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
+from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "model",
         help="inspect a model of the local lake",
         description="Show a model created with CREATE MODEL on the local lake.",
+        examples=(
+            "python -m sqlrunner model show resnet_inference_test.resnet",
+            "python -m sqlrunner model show resnet_inference_test.resnet --json",
+        ),
     )
     parser.add_argument("action", choices=["show"], help="what to do")
     parser.add_argument("name", help="dataset.model (or local-lake.dataset.model)")
-    parser.add_argument(
-        "--home", default=None, help="local lake directory (default $SQLRUNNER_HOME or .lake)"
-    )
+    add_home_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the model as one JSON object")
     parser.set_defaults(func=run)
 

@@ -12,17 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
+from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
 FORMATS = ("table", "json", "csv")
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "query",
         help="run BigQuery SQL on the local engine",
         description="Run ;-separated BigQuery statements on the local lake and print the rows "
         "of the last statement that returns rows.",
+        examples=(
+            'python -m sqlrunner query "SELECT uri, size FROM resnet_inference_test.vision_images"',
+            "python -m sqlrunner query --file walkthrough.sql --format json",
+        ),
     )
     parser.add_argument("sql", nargs="?", help="the SQL to run (or use --file)")
     parser.add_argument(
@@ -34,9 +40,7 @@ def register(subparsers: Any) -> None:
         metavar="F",
         help="read SQL from F (repeatable, run in order; '-' reads stdin)",
     )
-    parser.add_argument(
-        "--home", default=None, help="local lake directory (default $SQLRUNNER_HOME or .lake)"
-    )
+    add_home_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
     parser.add_argument(
         "--gcs",

@@ -6,15 +6,21 @@ import argparse
 from typing import Any
 
 from pipeline.templates import RenderOptions, render_file
+from sqlrunner.commands import add_command
 from sqlrunner.outputs_file import add_outputs_arguments, outputs_from_args
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "render",
         help="print a sql/ template filled from stack outputs",
         description="Print the SQL of a template with every placeholder filled from the stack "
         "outputs, identifiers validated and back-quoted.",
+        examples=(
+            "python -m sqlrunner render predict.sql --outputs outputs.json",
+            "python -m sqlrunner render predict.sql --full-refresh",
+        ),
     )
     parser.add_argument("file", help="template file (a name in sql/, or a path)")
     add_outputs_arguments(parser)

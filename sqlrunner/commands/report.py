@@ -6,15 +6,21 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "report",
         help="write a self-contained HTML page of the predictions table",
         description="Summary, a chart of the most frequent top-1 labels and one card per "
         "image (thumbnail, top-5 labels), from the local lake or a deployed stack.",
+        examples=(
+            "python -m sqlrunner report --local --home .lake",
+            "python -m sqlrunner report --outputs outputs.json --out report.html",
+        ),
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -28,7 +34,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="a stack's outputs (`pulumi stack output --json`): read BigQuery and Cloud Storage",
     )
-    parser.add_argument("--home", help="local lake directory (default $SQLRUNNER_HOME or .lake)")
+    add_home_argument(parser)
     parser.add_argument(
         "--table", help="local predictions table (default: HOME/outputs.json's, if any)"
     )

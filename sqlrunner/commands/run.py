@@ -8,16 +8,23 @@ from typing import Any
 
 from pipeline.errors import SqlRunnerError
 from pipeline.templates import RenderedTemplate, RenderOptions, render_file
+from sqlrunner.commands import add_command
 from sqlrunner.outputs_file import add_outputs_arguments, lake_home, outputs_from_args
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "run",
         help="run sql/ templates on BigQuery (or the local engine with --local)",
         description="Render each template from the stack outputs and run its statements in "
         "order: on BigQuery, one job per statement after a dry run; with --local, on the "
         "embedded engine over the lake in HOME.",
+        examples=(
+            "python -m sqlrunner run sql/labels.sql sql/create_model.sql sql/predict.sql --outputs outputs.json",
+            "python -m sqlrunner run sql/predict.sql --outputs outputs.json --dry-run",
+            "python -m sqlrunner run --local sql/create_model.sql sql/predict.sql",
+        ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="templates, in the order to run")
     add_outputs_arguments(parser)

@@ -1,4 +1,4 @@
-"""Generated images for the ENGINE-ML tests: every format and mode ML.DECODE_IMAGE meets."""
+"""Generated images for the image and model tests: every format and mode ML.DECODE_IMAGE meets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A minimal gs:// object store over a directory, for the ENGINE-ML tests of create_model."""
+"""A minimal gs:// object store over a directory, for the tests of create_model."""
 
 from __future__ import annotations
 
