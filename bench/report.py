@@ -10,7 +10,7 @@ from bench.engine_run import EngineRun
 from bench.profile import ProfileSummary
 from bench.run import BenchResults, CaseResult
 
-# The targets on these 2-core machines.
+# The project's speed and memory targets on these 2-core machines.
 TARGET_B_OVER_A = 0.85
 TARGET_B_OVER_C = 1.8
 TARGET_B_OVER_D = 1.2
