@@ -6,7 +6,6 @@ import io
 import json
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +18,7 @@ from sqlrunner.samples import (
     download_walkthrough_images,
     write_demo_images,
 )
-from tests.support.loopback_http import serve
+from tests.support.loopback_http import QuietHandler, serve
 
 
 def _jpeg(color: tuple[int, int, int]) -> bytes:
@@ -28,7 +27,7 @@ def _jpeg(color: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-class _FakeStorage(BaseHTTPRequestHandler):
+class _FakeStorage(QuietHandler):
     """Cloud Storage's JSON listing (two pages) and media URLs for gs://cloud-samples-data."""
 
     objects: ClassVar[dict[str, bytes]] = {
@@ -52,22 +51,13 @@ class _FakeStorage(BaseHTTPRequestHandler):
             }
             if "pageToken" not in query:
                 body["nextPageToken"] = "page-2"
-            self._reply(json.dumps(body).encode())
+            self.reply(json.dumps(body).encode())
             return
         name = urllib.parse.unquote(url.path.removeprefix("/cloud-samples-data/"))
         if name in self.objects:
-            self._reply(self.objects[name])
+            self.reply(self.objects[name])
         else:
             self.send_error(404)
-
-    def _reply(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

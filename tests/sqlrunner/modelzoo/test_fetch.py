@@ -10,7 +10,6 @@ import sys
 import tarfile
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,10 +19,10 @@ from pipeline.errors import SqlRunnerError
 from sqlrunner.modelzoo.fetch import PROVENANCE_FILE, fetch_model, read_provenance
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from sqlrunner.modelzoo.signature import read_signature
-from tests.support.loopback_http import serve
+from tests.support.loopback_http import QuietHandler, serve
 
 
-class _Archives(BaseHTTPRequestHandler):
+class _Archives(QuietHandler):
     routes: ClassVar[dict[str, bytes]] = {}
 
     def do_GET(self) -> None:
@@ -36,14 +35,7 @@ class _Archives(BaseHTTPRequestHandler):
         if body is None:
             self.send_error(404, "Not Found")
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply(body)
 
 
 @pytest.fixture(scope="module")
