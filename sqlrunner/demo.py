@@ -23,6 +23,7 @@ from rich.table import Table
 from pipeline.errors import SqlRunnerError
 from pipeline.outputs import StackOutputs, local_stack_outputs, write_local_outputs
 from pipeline.templates import PIPELINE, RenderOptions, render_file
+from sqlrunner.local_runs import LocalExecutor
 from sqlrunner.modelzoo.choose import ModelChoice, choose_model
 from sqlrunner.report import write_local_report
 from sqlrunner.samples import (
@@ -114,19 +115,21 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
             engine.execute(_object_table_sql(outputs))
 
         predict_seconds = 0.0
+        rows_written = 0
+        executor = LocalExecutor(engine)
         with step("sql/", ", ".join(PIPELINE) + " on the local engine"):
             for name in PIPELINE:
                 rendered = render_file(name, values, RenderOptions(full_refresh=True))
                 console.print(f"      {name}")
                 started = time.perf_counter()
-                engine.execute(rendered.sql)
+                rows_written += executor.run(rendered, run_key="demo")
                 if name == "predict.sql":
                     predict_seconds = time.perf_counter() - started
 
         with step("results", f"from {outputs.predictions_table_id}"):
             predictions = _read_predictions(engine, outputs, options.labels_shown)
 
-    outputs = _outputs(model_uri, options.top_k, predictions_rows=len(predictions))
+    outputs = _outputs(model_uri, options.top_k, predictions_rows=rows_written)
     outputs_path = write_local_outputs(home, outputs)
     result = DemoResult(samples, model, outputs, predictions, predict_seconds)
     _print_results(console, result)
