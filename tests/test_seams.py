@@ -115,7 +115,11 @@ def test_no_import_cycles() -> None:
     assert cycles == []
 
 
-@pytest.mark.parametrize("path", list(source_files()), ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize(
+    "path",
+    [*source_files(), *sorted((REPO / "tests").rglob("*.py"))],
+    ids=lambda p: str(p.relative_to(REPO)),
+)
 def test_every_module_opens_with_a_docstring(path: Path) -> None:
     tree = ast.parse(path.read_text())
     if not tree.body and path.name == "__init__.py":

@@ -1,1 +1,1 @@
-
+"""Tests of `local_engine`."""
