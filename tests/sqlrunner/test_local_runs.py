@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from bigquery_facts import MAX_DECODE_IMAGE_BYTES
+from local_engine.errors import EngineError
 from pipeline import post_deploy
 from pipeline.errors import SqlRunnerError
 from pipeline.labels import load_labels
@@ -245,7 +246,7 @@ def step_inputs(outputs: dict[str, Any], model_hash: str = "a" * 64) -> post_dep
 def table_exists(lake: Lake, name: str) -> bool:
     try:
         lake.engine.execute(f"SELECT COUNT(*) AS n FROM vision.{name}")
-    except SqlRunnerError:
+    except EngineError:
         return False
     return True
 
