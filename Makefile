@@ -7,10 +7,10 @@ HOME_DIR ?= .lake
 
 .PHONY: venv test lint typecheck pytest demo model bench bench-quick clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements.txt -r requirements-local.txt -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
