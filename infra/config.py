@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime import config as runtime_config
+import yaml
 
 import bigquery_facts as naming
 from bigquery_facts import MAX_MODEL_BYTES, MODEL_TYPE_FILES, NamingRule
@@ -132,15 +132,31 @@ class StackConfig:
 def load_config() -> StackConfig:
     """Read the stack's config from Pulumi and validate it."""
     settings = pulumi.Config(NAMESPACE)
+    stack = pulumi.get_stack()
     raw: dict[str, object] = {key: settings.get(key) for key in DEFAULTS}
-    # pulumi.Config only answers for keys it is asked about; look at all of them for typos.
-    configured = set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
-    for qualified in configured:
+    # pulumi.Config only answers for keys it is asked about, and Pulumi has no public way to
+    # list them: look at the stack's settings file for misspelt keys.
+    for qualified in stack_settings_keys(Path(f"Pulumi.{stack}.yaml")):
         namespace, _, key = qualified.partition(":")
         if namespace == NAMESPACE and key not in DEFAULTS:
             raw[key] = settings.get(key)
     project = pulumi.Config("gcp").get("project")
-    return parse_config(raw, project=project, stack=pulumi.get_stack())
+    return parse_config(raw, project=project, stack=stack)
+
+
+def stack_settings_keys(path: Path) -> set[str]:
+    """The config keys a stack settings file sets; none when there is no such file.
+
+    The CLI runs the program from the project directory, where `Pulumi.<stack>.yaml` lives.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError(f"cannot read the stack settings {path}: {exc}") from exc
+    config = document.get("config") if isinstance(document, dict) else None
+    return {str(key) for key in config} if isinstance(config, dict) else set()
 
 
 def parse_config(raw: Mapping[str, object], *, project: str | None, stack: str) -> StackConfig:
