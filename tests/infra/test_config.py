@@ -18,8 +18,8 @@ from infra.config import (
     StackConfig,
     StackConfigError,
     load_config,
-    stack_settings_keys,
     parse_config,
+    stack_settings_keys,
 )
 from tests.support.paths import REPO
 
