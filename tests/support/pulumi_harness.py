@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +52,8 @@ class Registration:
     inputs: dict[str, Any]
     dependencies: list[str]
     delete_before_replace: bool = False
+    # The inputs exactly as the program sent them (secrets still wrapped).
+    wire_inputs: struct_pb2.Struct | None = None
 
 
 class GcpMocks(pulumi.runtime.Mocks):
@@ -99,6 +102,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
                     dependencies=list(request.dependencies),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    wire_inputs=request.object,
                 )
             )
         return response
