@@ -22,7 +22,7 @@ lint: venv
 	$(PY) -m ruff format --check .
 
 typecheck: venv
-	$(PY) -m mypy bigquery_facts.py infra pipeline local_engine sqlrunner bench __main__.py
+	$(PY) -m mypy bigquery_facts.py infra pipeline local_engine sqlrunner bench __main__.py policy/rules.py
 
 pytest: venv
 	$(PY) -m pytest

@@ -19,14 +19,19 @@ import pulumi
 import yaml
 
 import bigquery_facts as naming
-from bigquery_facts import MAX_MODEL_BYTES, MODEL_TYPE_FILES, NamingRule
+from bigquery_facts import (
+    MAX_MODEL_BYTES,
+    ML_EDITIONS,
+    MODEL_TYPE_FILES,
+    SLOT_INCREMENT,
+    NamingRule,
+)
 
 NAMESPACE = "resnet-inference"
 PROJECT_KEY = "gcp:project"
 PROJECT_PLACEHOLDER = "your-gcp-project-id"
 DEFAULT_IMAGE_URIS = ("gs://cloud-samples-data/vision/*.jpg",)
-SLOT_INCREMENT = 50
-EDITIONS = ("ENTERPRISE", "ENTERPRISE_PLUS")
+
 
 # Every key of the namespace, with its default (None: derived or required).
 DEFAULTS: Mapping[str, object] = {
@@ -328,8 +333,8 @@ def _edition(value: str) -> str:
             value,
             "cannot run imported models (CREATE MODEL needs ENTERPRISE or ENTERPRISE_PLUS)",
         )
-    if edition not in EDITIONS:
-        raise _fail("edition", value, f"must be one of {', '.join(EDITIONS)}")
+    if edition not in ML_EDITIONS:
+        raise _fail("edition", value, f"must be one of {', '.join(ML_EDITIONS)}")
     return edition
 
 
