@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv test lint typecheck pytest demo model bench bench-quick clean
+.PHONY: venv test lint typecheck pytest demo model bench bench-quick deploy-venv clean
 
 $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ bench: venv
 # A check that the benchmark works (tiny model, a few photos); its figures mean nothing.
 bench-quick: venv
 	$(PY) -m bench --quick --work build/bench-quick --out build/bench-quick/benchmarks.md
+
+# What a deploy installs (Pulumi.yaml's venv toolchain: requirements.txt alone), built fresh
+# outside the project; prints its size, then runs the program under mocks and the
+# post-deploy step in it (tests/support/deploy_path.py).
+DEPLOY_VENV ?= /tmp/resnet-inference-deploy-venv
+deploy-venv:
+	rm -rf $(DEPLOY_VENV)
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q -r requirements.txt
+	du -sh $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m tests.support.deploy_path
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
