@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv test lint typecheck pytest demo model bench bench-quick deploy-venv clean
+.PHONY: venv test lint typecheck pytest demo model bench bench-quick deploy-venv policy-venv clean
 
 $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ deploy-venv:
 	$(DEPLOY_VENV)/bin/python -m pip install -q -r requirements.txt
 	du -sh $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/python -m tests.support.deploy_path
+
+# The policy pack's own venv, built as `pulumi preview --policy-pack policy` builds it
+# (pulumi-policy pins protobuf 5, which the BigQuery client cannot share); then a check
+# that policy/__main__.py wires every rule of policy/rules.py at its level.
+policy-venv:
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install -q -r policy/requirements.txt
+	policy/venv/bin/python tests/support/policy_pack.py
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
