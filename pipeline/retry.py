@@ -41,10 +41,9 @@ TRANSIENT_REASONS = frozenset(
 )
 PERMISSION_REASONS = frozenset({"accessDenied", "forbidden"})
 # BigQuery refuses work that needs a reservation with "... is not available for on-demand
-# usage ..." (reason invalidQuery); while a new assignment is not yet in effect, the
-# project's jobs are still on-demand.
+# usage ..."; while a new assignment is not yet in effect, the project's jobs are still
+# on-demand. Matched on the text alone: the reason code that comes with it is not documented.
 ON_DEMAND_MARKER = "on-demand"
-ON_DEMAND_REASONS = frozenset({"invalidQuery", "invalid"})
 
 
 class Failure(Enum):
@@ -79,16 +78,16 @@ def is_transient_api_error(exc: Exception) -> bool:
     )
 
 
-def is_on_demand_refusal(reason: str, message: str) -> bool:
+def is_on_demand_refusal(message: str) -> bool:
     """True for BigQuery refusing a job because the project runs on-demand."""
-    return reason in ON_DEMAND_REASONS and ON_DEMAND_MARKER in message.lower()
+    return ON_DEMAND_MARKER in message.lower()
 
 
 def classify_job_error(reason: str, message: str) -> Failure:
     """For a job that finished with BigQuery's errorResult `reason` and `message`."""
     if reason in TRANSIENT_REASONS:
         return Failure.TRANSIENT
-    if reason in PERMISSION_REASONS or is_on_demand_refusal(reason, message):
+    if reason in PERMISSION_REASONS or is_on_demand_refusal(message):
         return Failure.SETTLING
     return Failure.FINAL
 

@@ -64,6 +64,7 @@ class FakeClock:
     [
         ("invalidQuery", ON_DEMAND, Failure.SETTLING),
         ("invalid", ON_DEMAND, Failure.SETTLING),
+        ("", ON_DEMAND.upper(), Failure.SETTLING),
         ("accessDenied", GLOBBING_DENIED, Failure.SETTLING),
         ("backendError", "Backend error", Failure.TRANSIENT),
         ("jobRateLimitExceeded", "Exceeded rate limits", Failure.TRANSIENT),
