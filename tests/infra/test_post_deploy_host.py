@@ -107,18 +107,24 @@ class Host:
 
 
 @pytest.fixture(scope="module")
-def host(engine_address: str, bigquery: FakeBigQueryServer) -> Iterator[Host]:
+def host(
+    engine_address: str, bigquery: FakeBigQueryServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Host]:
     python, env = launcher_env(REPO, bigquery.endpoint)
-    process = subprocess.Popen(
-        [str(python), "-u", "-m", "pulumi.dynamic", engine_address],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path_factory.mktemp("host") / "stderr.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(python), "-u", "-m", "pulumi.dynamic", engine_address],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
     try:
         assert process.stdout is not None
-        port = int(process.stdout.readline().decode().strip())
+        first_line = process.stdout.readline().decode().strip()
+        assert first_line.isdigit(), f"the host printed no port: {log.read_text()[-2000:]}"
+        port = int(first_line)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=STARTUP_S)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
