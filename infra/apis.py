@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumiverse_time as time
+import pulumiverse_time as pulumi_time
 
 from infra.config import StackConfig
 from infra.settle import APIS_SETTLE, settle
@@ -21,7 +21,7 @@ class ProjectApis(pulumi.ComponentResource):
     """Enables each API once; `ready` (a wait after them) is what every other resource needs."""
 
     services: list[gcp.projects.Service]
-    ready: time.Sleep
+    ready: pulumi_time.Sleep
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumiverse_time as time
+import pulumiverse_time as pulumi_time
 
 from infra.config import StackConfig
 from infra.settle import ACCOUNT_SETTLE, settle
@@ -51,7 +51,7 @@ class ImageLake(pulumi.ComponentResource):
     connection_ref: pulumi.Output[str]
     service_account: pulumi.Output[str]
     bucket: gcp.storage.Bucket
-    account_settle: time.Sleep
+    account_settle: pulumi_time.Sleep
     bucket_reader: gcp.storage.BucketIAMMember
     object_table: gcp.bigquery.Table
 

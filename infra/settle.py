@@ -6,7 +6,7 @@ APIs enabled in the same `up` are not usable at once (terraform-provider-google 
 granting it a role right away can fail with `400 Service account ... does not exist` (the
 Google provider's own object-table tests wait 120 s for it, magic-modules PR 18751).
 
-`time.Sleep` waits only when it is created, or when one of its `triggers` changes (a new
+`Sleep` waits only when it is created, or when one of its `triggers` changes (a new
 connection, hence a new account): later `up`s and every preview pass straight through.
 Its SDK is pure Python; `pulumi` fetches its plugin (`time`, from the pulumiverse GitHub
 releases) on first use like any provider plugin.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pulumi
-import pulumiverse_time as time
+import pulumiverse_time as pulumi_time
 
 # After enabling the APIs, before anything that uses them.
 APIS_SETTLE = "60s"
@@ -32,9 +32,9 @@ def settle(
     after: Sequence[pulumi.Resource],
     triggers: Mapping[str, pulumi.Input[str]] | None = None,
     parent: pulumi.Resource | None = None,
-) -> time.Sleep:
+) -> pulumi_time.Sleep:
     """A wait of `duration` once `after` exist; depend on it to start only after the wait."""
-    return time.Sleep(
+    return pulumi_time.Sleep(
         name,
         create_duration=duration,
         triggers=dict(triggers) if triggers else None,
