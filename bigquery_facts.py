@@ -34,6 +34,13 @@ MODEL_TYPE_FILES = {
 }
 MODEL_TYPES = tuple(MODEL_TYPE_FILES)
 
+# Reservations: baseline and autoscale slots are set "in multiples of 50 slots".
+# https://cloud.google.com/bigquery/docs/slots-autoscaling-intro
+SLOT_INCREMENT = 50
+# Editions whose reservations run BigQuery ML (imported models): STANDARD does not.
+# https://cloud.google.com/bigquery/docs/editions-intro
+ML_EDITIONS = ("ENTERPRISE", "ENTERPRISE_PLUS")
+
 
 @dataclass(frozen=True)
 class NamingRule:

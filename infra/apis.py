@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumiverse_time as pulumi_time
 
 from infra.config import StackConfig
+from infra.settle import APIS_SETTLE, settle
 
 SERVICES = (
     "bigquery.googleapis.com",
@@ -16,9 +18,10 @@ SERVICES = (
 
 
 class ProjectApis(pulumi.ComponentResource):
-    """Enables each API once; `services` is what every other resource depends on."""
+    """Enables each API once; `ready` (a wait after them) is what every other resource needs."""
 
     services: list[gcp.projects.Service]
+    ready: pulumi_time.Sleep
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
@@ -36,4 +39,5 @@ class ProjectApis(pulumi.ComponentResource):
             )
             for service in SERVICES
         ]
+        self.ready = settle("apis-settle", APIS_SETTLE, after=self.services, parent=self)
         self.register_outputs({})

@@ -16,17 +16,22 @@ from enum import StrEnum
 from pathlib import Path
 
 import pulumi
-from pulumi.runtime import config as runtime_config
+import yaml
 
 import bigquery_facts as naming
-from bigquery_facts import MAX_MODEL_BYTES, MODEL_TYPE_FILES, NamingRule
+from bigquery_facts import (
+    MAX_MODEL_BYTES,
+    ML_EDITIONS,
+    MODEL_TYPE_FILES,
+    SLOT_INCREMENT,
+    NamingRule,
+)
 
 NAMESPACE = "resnet-inference"
 PROJECT_KEY = "gcp:project"
 PROJECT_PLACEHOLDER = "your-gcp-project-id"
 DEFAULT_IMAGE_URIS = ("gs://cloud-samples-data/vision/*.jpg",)
-SLOT_INCREMENT = 50
-EDITIONS = ("ENTERPRISE", "ENTERPRISE_PLUS")
+
 
 # Every key of the namespace, with its default (None: derived or required).
 DEFAULTS: Mapping[str, object] = {
@@ -132,15 +137,31 @@ class StackConfig:
 def load_config() -> StackConfig:
     """Read the stack's config from Pulumi and validate it."""
     settings = pulumi.Config(NAMESPACE)
+    stack = pulumi.get_stack()
     raw: dict[str, object] = {key: settings.get(key) for key in DEFAULTS}
-    # pulumi.Config only answers for keys it is asked about; look at all of them for typos.
-    configured = set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
-    for qualified in configured:
+    # pulumi.Config only answers for keys it is asked about, and Pulumi has no public way to
+    # list them: look at the stack's settings file for misspelt keys.
+    for qualified in stack_settings_keys(Path(f"Pulumi.{stack}.yaml")):
         namespace, _, key = qualified.partition(":")
         if namespace == NAMESPACE and key not in DEFAULTS:
             raw[key] = settings.get(key)
     project = pulumi.Config("gcp").get("project")
-    return parse_config(raw, project=project, stack=pulumi.get_stack())
+    return parse_config(raw, project=project, stack=stack)
+
+
+def stack_settings_keys(path: Path) -> set[str]:
+    """The config keys a stack settings file sets; none when there is no such file.
+
+    The CLI runs the program from the project directory, where `Pulumi.<stack>.yaml` lives.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError(f"cannot read the stack settings {path}: {exc}") from exc
+    config = document.get("config") if isinstance(document, dict) else None
+    return {str(key) for key in config} if isinstance(config, dict) else set()
 
 
 def parse_config(raw: Mapping[str, object], *, project: str | None, stack: str) -> StackConfig:
@@ -312,8 +333,8 @@ def _edition(value: str) -> str:
             value,
             "cannot run imported models (CREATE MODEL needs ENTERPRISE or ENTERPRISE_PLUS)",
         )
-    if edition not in EDITIONS:
-        raise _fail("edition", value, f"must be one of {', '.join(EDITIONS)}")
+    if edition not in ML_EDITIONS:
+        raise _fail("edition", value, f"must be one of {', '.join(ML_EDITIONS)}")
     return edition
 
 

@@ -14,6 +14,8 @@ class ModelFiles(pulumi.ComponentResource):
     """`modelDir/<path>` becomes `gs://bucket/modelPrefix/<path>` for every file in it.
 
     Objects are keyed by their relative path, so changing one file replaces one object.
+    The replacement has the old object's name: it is deleted first, or deleting the old
+    object after uploading the new one would delete the new one.
     """
 
     objects: dict[str, gcp.storage.BucketObject]
@@ -34,7 +36,7 @@ class ModelFiles(pulumi.ComponentResource):
                 name=f"{config.model_prefix}/{relative}",
                 source=pulumi.FileAsset(str(config.model_dir / relative)),
                 content_type="application/octet-stream",
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
             for relative in config.model_files
         }

@@ -29,7 +29,11 @@ class SlotReservation(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("resnet-inference:infra:SlotReservation", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        # The reservation's name is fixed, and a project has one QUERY assignment per
+        # location: a replacement must delete the old one first (409 otherwise).
+        child = pulumi.ResourceOptions(
+            parent=self, depends_on=list(depends_on), delete_before_replace=True
+        )
         settings = config.reservation
         autoscale = (
             gcp.bigquery.ReservationAutoscaleArgs(max_slots=settings.max_slots)

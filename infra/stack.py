@@ -23,10 +23,10 @@ class StackResources:
 def build_stack(config: StackConfig) -> StackResources:
     apis = ProjectApis("apis", config)
     reservation = (
-        SlotReservation("slots", config, depends_on=apis.services)
+        SlotReservation("slots", config, depends_on=[apis.ready])
         if config.reservation.create
         else None
     )
-    lake = ImageLake("lake", config, depends_on=apis.services)
+    lake = ImageLake("lake", config, depends_on=[apis.ready])
     model_files = ModelFiles("model-files", config, lake.bucket)
     return StackResources(apis=apis, reservation=reservation, lake=lake, model_files=model_files)

@@ -23,7 +23,14 @@ from rich.console import Console
 
 from pipeline.errors import SqlRunnerError
 from pipeline.jobids import job_id, job_labels
-from pipeline.retry import NETWORK_ERRORS, RetryPolicy, error_reason
+from pipeline.retry import (
+    NETWORK_ERRORS,
+    RetryPolicy,
+    classify_exception,
+    classify_job_error,
+    error_message,
+    error_reason,
+)
 from pipeline.rows import rows_written
 from pipeline.templates import RenderedTemplate
 
@@ -91,10 +98,8 @@ def make_client(project: str, location: str) -> bigquery.Client:
 def _api_message(exc: Exception) -> str:
     """BigQuery's own reason and message (the client decorates `exc.message` with the URL)."""
     if isinstance(exc, exceptions.GoogleAPICallError):
-        first = (exc.errors or [{}])[0]
-        message = first.get("message") if isinstance(first, dict) else None
         reason = error_reason(exc)
-        text = str(message or exc.message)
+        text = error_message(exc)
         return f"{reason}: {text}" if reason else text
     return str(exc)
 
@@ -150,13 +155,13 @@ class BigQueryRunner:
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         """`call()`, retried with backoff while the policy calls its failure retryable."""
-        delays = self.policy.delays()
+        backoff = self.policy.backoff()
         while True:
             try:
                 return call()
             except NETWORK_ERRORS as exc:
-                delay = next(delays, None)
-                if delay is None or not self.policy.should_retry(exc):
+                delay = backoff.delay_after(classify_exception(exc))
+                if delay is None:
                     reason = (
                         error_reason(exc) if isinstance(exc, exceptions.GoogleAPICallError) else ""
                     )
@@ -205,7 +210,7 @@ class BigQueryRunner:
             yield job_id(s.stack, template, index, sql, s.run_key, attempt)
 
     def _run_job(self, where: str, template: str, index: int, sql: str) -> bigquery.QueryJob:
-        delays = self.policy.delays()
+        backoff = self.policy.backoff()
         for jid in self._job_ids(template, index, sql):
             job, attached = self._call(
                 f"{where}: starting job {jid} failed",
@@ -218,12 +223,13 @@ class BigQueryRunner:
             if not error:
                 return job
             reason = str(error.get("reason", ""))
-            message = f"{where} failed in job {jid}: {reason}: {error.get('message', '')}"
+            text = str(error.get("message", ""))
+            message = f"{where} failed in job {jid}: {reason}: {text}"
             if attached:
                 # A failure left by an earlier run: running anew cannot run it twice.
                 continue
-            delay = next(delays, None)
-            if delay is None or not self.policy.should_retry_reason(reason):
+            delay = backoff.delay_after(classify_job_error(reason, text))
+            if delay is None:
                 raise BigQueryError(message, reason)
             self._say(f"{message}; retrying in {delay:g}s")
             self.policy.sleep(delay)

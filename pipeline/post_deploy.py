@@ -27,6 +27,7 @@ from pipeline.templates import (
 
 if TYPE_CHECKING:
     from pipeline.bigquery import BigQueryRunner
+    from pipeline.retry import RetryPolicy
 
 
 class Executor(Protocol):
@@ -170,8 +171,14 @@ def delete(inputs: StepInputs, executor: Executor) -> None:
 class BigQueryExecutor:
     """Runs templates as BigQuery jobs (`pipeline.bigquery`)."""
 
-    def __init__(self, runner_for_run_key: Callable[[str], BigQueryRunner]) -> None:
+    def __init__(
+        self,
+        runner_for_run_key: Callable[[str], BigQueryRunner],
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self._runner_for_run_key = runner_for_run_key
+        # One policy for the whole step: its permission grace counts from the step's start.
+        self.policy = policy
 
     def run(self, template: RenderedTemplate, run_key: str) -> int:
         from pipeline.bigquery import results_rows_written
@@ -182,7 +189,11 @@ class BigQueryExecutor:
 def bigquery_executor(
     inputs: StepInputs, *, permission_grace_s: float = 300.0, timeout_s: float = 3600.0
 ) -> BigQueryExecutor:
-    """The executor `pulumi up` uses: the user's credentials, the dataset's location."""
+    """The executor `pulumi up` uses: the user's credentials, the dataset's location.
+
+    Permission errors and on-demand refusals are retried for `permission_grace_s` from
+    now: right after `up`, IAM grants and the new QUERY assignment take minutes to apply.
+    """
     from pipeline.bigquery import BigQueryRunner, RunSettings, make_client
     from pipeline.retry import RetryPolicy
 
@@ -195,4 +206,4 @@ def bigquery_executor(
         )
         return BigQueryRunner(client, settings, policy)
 
-    return BigQueryExecutor(runner)
+    return BigQueryExecutor(runner, policy)

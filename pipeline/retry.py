@@ -1,16 +1,21 @@
-"""Which BigQuery failures are worth retrying, and how long to back off.
+"""Which BigQuery failures are worth retrying, and for how long: retries are bounded by time.
 
-Transient: HTTP 5xx and rate limits (429, or 403 with reason rateLimitExceeded), and the
-job-level reasons BigQuery documents as retryable. Permission errors (403 accessDenied)
-are retried only within a grace period after the runner starts: right after `pulumi up`,
-IAM grants take minutes to propagate.
+Transient failures (HTTP 5xx, rate limits, the job-level reasons BigQuery documents as
+retryable, the network failing) are retried until `transient_budget_s` has passed since
+that call first failed. Two failures mean the deployment is still settling rather than
+wrong, and are retried until `permission_grace_s` has passed since the runner started:
+permission errors (IAM grants take minutes to propagate) and "not available for
+on-demand usage" (a new QUERY assignment takes a while to take effect, and until then
+the project's jobs run on-demand, where imported models over object tables do not run).
+Anything else fails at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
 import requests
 from google.api_core import exceptions
@@ -35,12 +40,32 @@ TRANSIENT_REASONS = frozenset(
     }
 )
 PERMISSION_REASONS = frozenset({"accessDenied", "forbidden"})
+# BigQuery refuses work that needs a reservation with "... is not available for on-demand
+# usage ..."; while a new assignment is not yet in effect, the project's jobs are still
+# on-demand. Matched on the text alone: the reason code that comes with it is not documented.
+ON_DEMAND_MARKER = "on-demand"
+
+
+class Failure(Enum):
+    """How a failure is treated: retried for a while, retried within the grace, or final."""
+
+    TRANSIENT = "transient"
+    SETTLING = "settling"
+    FINAL = "final"
 
 
 def error_reason(exc: exceptions.GoogleAPICallError) -> str:
     errors = exc.errors or []
     first = errors[0] if errors else {}
     return str(first.get("reason", "")) if isinstance(first, dict) else ""
+
+
+def error_message(exc: exceptions.GoogleAPICallError) -> str:
+    """BigQuery's own message (the client decorates `exc.message` with the URL)."""
+    errors = exc.errors or []
+    first = errors[0] if errors else {}
+    message = first.get("message") if isinstance(first, dict) else None
+    return str(message or exc.message)
 
 
 def is_transient_api_error(exc: Exception) -> bool:
@@ -53,18 +78,44 @@ def is_transient_api_error(exc: Exception) -> bool:
     )
 
 
-def is_permission_api_error(exc: Exception) -> bool:
-    return isinstance(exc, exceptions.Forbidden) and not is_transient_api_error(exc)
+def is_on_demand_refusal(message: str) -> bool:
+    """True for BigQuery refusing a job because the project runs on-demand."""
+    return ON_DEMAND_MARKER in message.lower()
+
+
+def classify_job_error(reason: str, message: str) -> Failure:
+    """For a job that finished with BigQuery's errorResult `reason` and `message`."""
+    if reason in TRANSIENT_REASONS:
+        return Failure.TRANSIENT
+    if reason in PERMISSION_REASONS or is_on_demand_refusal(message):
+        return Failure.SETTLING
+    return Failure.FINAL
+
+
+def classify_exception(exc: Exception) -> Failure:
+    """For an HTTP call to BigQuery that raised."""
+    if is_transient_api_error(exc):
+        return Failure.TRANSIENT
+    if isinstance(exc, exceptions.Forbidden):
+        return Failure.SETTLING
+    if isinstance(exc, exceptions.GoogleAPICallError):
+        return classify_job_error(error_reason(exc), error_message(exc))
+    return Failure.FINAL
 
 
 @dataclass
 class RetryPolicy:
-    """Bounded exponential backoff: `max_attempts` tries, waits from `initial_s` to `maximum_s`."""
+    """Exponential backoff from `initial_s` to `maximum_s`, bounded by time, not by attempts.
 
-    max_attempts: int = 6
+    A transient failure is retried until `transient_budget_s` after the call first failed;
+    a settling failure (permission, on-demand) until `permission_grace_s` after
+    `started_at`. The last wait is shortened so that the last attempt falls on the bound.
+    """
+
     initial_s: float = 1.0
     maximum_s: float = 30.0
     multiplier: float = 2.0
+    transient_budget_s: float = 120.0
     permission_grace_s: float = 0.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -74,24 +125,33 @@ class RetryPolicy:
         if self.started_at < 0:
             self.started_at = self.clock()
 
-    def in_permission_grace(self) -> bool:
-        return self.clock() - self.started_at < self.permission_grace_s
+    def backoff(self) -> Backoff:
+        """The waits of one call (or one statement's jobs), from its first failure on."""
+        return Backoff(self)
 
-    def should_retry_reason(self, reason: str) -> bool:
-        """For a job that finished with BigQuery's errorResult reason."""
-        if reason in TRANSIENT_REASONS:
-            return True
-        return reason in PERMISSION_REASONS and self.in_permission_grace()
 
-    def should_retry(self, exc: Exception) -> bool:
-        """For an HTTP call that raised."""
-        if is_transient_api_error(exc):
-            return True
-        return is_permission_api_error(exc) and self.in_permission_grace()
+class Backoff:
+    """The next wait after each failure of one call, or None once its bound has passed."""
 
-    def delays(self) -> Iterator[float]:
-        """The waits between attempts: `max_attempts - 1` of them."""
-        delay = self.initial_s
-        for _ in range(self.max_attempts - 1):
-            yield delay
-            delay = min(delay * self.multiplier, self.maximum_s)
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+        self._next_s = policy.initial_s
+        self._first_failure_at: float | None = None
+
+    def delay_after(self, failure: Failure) -> float | None:
+        policy = self._policy
+        now = policy.clock()
+        if self._first_failure_at is None:
+            self._first_failure_at = now
+        if failure is Failure.TRANSIENT:
+            deadline = self._first_failure_at + policy.transient_budget_s
+        elif failure is Failure.SETTLING:
+            deadline = policy.started_at + policy.permission_grace_s
+        else:
+            return None
+        remaining = deadline - now
+        if remaining <= 0:
+            return None
+        delay = min(self._next_s, remaining)
+        self._next_s = min(self._next_s * policy.multiplier, policy.maximum_s)
+        return delay

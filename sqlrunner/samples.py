@@ -55,7 +55,7 @@ def packaged_photo_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SqlRunnerError(
             "scikit-image is not installed; it ships the offline sample photos "
-            "(pip install -r requirements.txt)"
+            "(pip install -r requirements-local.txt)"
         )
     data_dir = Path(next(iter(spec.submodule_search_locations))) / "data"
     missing = [name for name in PACKAGED_PHOTOS if not (data_dir / name).is_file()]

@@ -1,5 +1,9 @@
 """End to end on a real project: `pulumi preview`, `up`, a no-change preview, `destroy`.
 
+After `up` it also checks what the post-deploy step wrote: one predictions row per object
+of the object table, `predictions_rows` saying as much, and the report rendering from the
+stack's outputs.
+
 Runs the program in this checkout through the Automation API on a throwaway stack with
 its own names, so it never touches a `dev` stack. Needs GOOGLE_CLOUD_PROJECT, Google
 credentials (`gcloud auth application-default login`) and the `pulumi` CLI on PATH.
@@ -13,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -78,9 +84,45 @@ def test_preview_up_and_destroy_a_throwaway_stack(tmp_path: Path, tiny_savedmode
         assert outputs["bucket_url"] == f"gs://{outputs['bucket_name']}"
         assert outputs["model_files_uri"] == f"gs://{outputs['bucket_name']}/resnet_50/*"
         assert ("reservation_name" in outputs) == (create_reservation == "true")
+        check_predictions(outputs)
+        check_report(outputs, tmp_path)
 
         # A second preview must find nothing to change (no permanent diffs).
         stack.preview(on_output=print, expect_no_changes=True)
     finally:
         stack.destroy(on_output=print, remove=True)
         (REPO / f"Pulumi.{stack_name}.yaml").unlink(missing_ok=True)
+
+
+def check_predictions(outputs: dict[str, object]) -> None:
+    """One predictions row per object of the object table, as `predictions_rows` reports."""
+    from google.cloud import bigquery
+
+    client = bigquery.Client(project=PROJECT, location=str(outputs["location"]))
+
+    def scalar(sql: str) -> int:
+        return int(next(iter(client.query(sql).result()))[0])
+
+    objects = scalar(f"SELECT COUNT(*) FROM `{outputs['object_table_id']}`")
+    table = f"`{outputs['predictions_table_id']}`"
+    assert objects > 0
+    assert scalar(f"SELECT COUNT(*) FROM {table}") == objects
+    assert scalar(f"SELECT COUNT(DISTINCT uri) FROM {table}") == objects
+    assert outputs["predictions_rows"] == objects
+
+
+def check_report(outputs: dict[str, object], tmp_path: Path) -> None:
+    """The report renders from the deployed stack's outputs."""
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs), encoding="utf-8")
+    page = tmp_path / "report.html"
+    command = [sys.executable, "-m", "sqlrunner", "report", "--outputs", str(outputs_file)]
+    subprocess.run(
+        [*command, "--out", str(page), "--max-cards", "10"],
+        cwd=REPO,
+        check=True,
+        timeout=600,
+    )
+    html = page.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert str(outputs["predictions_table_id"]) in html

@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "sqlrunner": SHARED | {"pipeline", "local_engine"},
     "bench": SHARED | {"pipeline", "local_engine", "sqlrunner"},
     "__main__": {"infra"},
-    "policy": set(),
+    "policy": {"bigquery_facts"},
 }
 PARTS = set(ALLOWED)
 

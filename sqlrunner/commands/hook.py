@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
         "--permission-grace",
         type=float,
         default=300.0,
-        help="seconds during which permission errors are retried (default 300)",
+        help="seconds during which permission and on-demand errors are retried (default 300)",
     )
     parser.set_defaults(func=run)
 

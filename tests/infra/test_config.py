@@ -19,6 +19,7 @@ from infra.config import (
     StackConfigError,
     load_config,
     parse_config,
+    stack_settings_keys,
 )
 from tests.support.paths import REPO
 
@@ -337,20 +338,39 @@ def test_unknown_key_is_refused_with_the_closest_known_key(model_dir: Path) -> N
     assert "did you mean resnet-inference:topK?" in message
 
 
-def test_load_config_refuses_a_misspelt_key_set_in_the_stack(model_dir: Path) -> None:
-    pulumi.runtime.set_all_config(
-        {
-            "gcp:project": PROJECT,
-            "resnet-inference:modelDir": str(model_dir),
-            "resnet-inference:maxSlot": "100",
-            "gcp:region": "us-central1",
-        }
-    )
+def test_load_config_refuses_a_misspelt_key_set_in_the_stack(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {
+        "gcp:project": PROJECT,
+        "resnet-inference:modelDir": str(model_dir),
+        "resnet-inference:maxSlot": "100",
+        "gcp:region": "us-central1",
+    }
+    stack = pulumi.get_stack()
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": settings}))
+    monkeypatch.chdir(tmp_path)
+    pulumi.runtime.set_all_config(settings)
     try:
         with pytest.raises(StackConfigError, match="did you mean resnet-inference:maxSlots"):
             load_config()
     finally:
         pulumi.runtime.set_all_config({})
+
+
+def test_stack_settings_keys_reads_the_config_map(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.dev.yaml"
+    assert stack_settings_keys(path) == set()
+    path.write_text("config:\n  gcp:project: p\n  resnet-inference:labels:\n    a: b\n")
+    assert stack_settings_keys(path) == {"gcp:project", "resnet-inference:labels"}
+    path.write_text("config: [unclosed\n")
+    with pytest.raises(StackConfigError, match="cannot read the stack settings"):
+        stack_settings_keys(path)
+
+
+def test_the_program_reads_config_through_public_pulumi_apis_only() -> None:
+    source = (REPO / "infra" / "config.py").read_text(encoding="utf-8")
+    assert "pulumi.runtime" not in source
 
 
 def test_config_errors_stop_pulumi_without_a_traceback() -> None:

@@ -27,8 +27,10 @@ from tests.support.pulumi_harness import (
     RESERVATION,
     SERVICE,
     SERVICE_ACCOUNT,
+    SLEEP,
     TABLE,
     Deployment,
+    GcpMocks,
     deploy_main,
     run_program,
     write_model_dir,
@@ -81,10 +83,12 @@ def test_enables_the_four_apis_and_keeps_them_on_destroy(deployment: Deployment)
         assert service.inputs["disableOnDestroy"] is False
 
 
-def test_every_other_resource_waits_for_the_apis(deployment: Deployment) -> None:
+def test_every_other_resource_waits_for_the_apis_to_settle(deployment: Deployment) -> None:
     api_urns = {s.urn for s in deployment.of_type(SERVICE)}
+    settle = deployment.named(SLEEP, "apis-settle")
+    assert api_urns <= set(settle.dependencies)
     for typ in (RESERVATION, ASSIGNMENT, DATASET, CONNECTION, BUCKET):
-        assert api_urns <= set(deployment.one(typ).dependencies), typ
+        assert settle.urn in deployment.one(typ).dependencies, typ
 
 
 def test_reservation_is_enterprise_with_zero_baseline_and_autoscale(
@@ -146,7 +150,6 @@ def test_connection_account_may_view_objects_of_this_bucket_only(deployment: Dep
     assert member.inputs["role"] == "roles/storage.objectViewer"
     assert member.inputs["bucket"] == f"{PROJECT}-resnet-inference-unit"
     assert deployment.one(BUCKET).urn in member.dependencies
-    assert deployment.one(CONNECTION).urn in member.dependencies
 
 
 def test_object_table_reads_the_uris_through_the_connection(deployment: Deployment) -> None:
@@ -327,3 +330,65 @@ def test_onnx_model_uploads_its_file_and_exports_its_type(tmp_path: Path) -> Non
     assert [o.inputs["name"] for o in deployment.of_type(OBJECT)] == ["resnet_onnx/model.onnx"]
     assert deployment.outputs["model_type"] == "ONNX"
     assert deployment.outputs["model_files_uri"].endswith("/resnet_onnx/*")
+
+
+# --- a first deploy: replacements and previews ---
+
+# Each has a name fixed by config (or, for the assignment and the grant, is unique per
+# project and location, or per bucket, role and member).
+FIXED_NAMES = (RESERVATION, ASSIGNMENT, DATASET, CONNECTION, BUCKET, IAM_MEMBER, TABLE, OBJECT)
+
+
+def test_resources_with_fixed_names_are_deleted_before_being_replaced(
+    deployment: Deployment,
+) -> None:
+    for typ in FIXED_NAMES:
+        registrations = deployment.of_type(typ)
+        assert registrations, typ
+        for registration in registrations:
+            assert registration.delete_before_replace, registration.name
+
+
+def test_the_apis_and_the_waits_are_never_replaced_first(deployment: Deployment) -> None:
+    for typ in (SERVICE, SLEEP):
+        for registration in deployment.of_type(typ):
+            assert not registration.delete_before_replace, registration.name
+
+
+class AccountNotYetKnownMocks(GcpMocks):
+    """A connection whose `cloud_resource` is known but holds no account yet."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, outputs = super().new_resource(args)
+        if args.typ == CONNECTION:
+            outputs["cloudResource"] = {}
+        return resource_id, outputs
+
+
+def lake_program(config: StackConfig) -> Any:
+    def program() -> pulumi.Output[Any]:
+        resources = build_stack(config)
+        return pulumi.Output.all(member=resources.lake.bucket_reader.member)
+
+    return program
+
+
+def test_a_preview_waits_for_the_connection_account_instead_of_failing(
+    config: StackConfig,
+) -> None:
+    monitor, outputs = run_program(
+        lake_program(config), stack=STACK, preview=True, mocks=AccountNotYetKnownMocks()
+    )
+    grant = next(r for r in monitor.registrations if r.typ == IAM_MEMBER)
+    # Shown as `output<string>` in the preview; the sleep before it is keyed on it too.
+    assert isinstance(grant.inputs["member"], type(pulumi.UNKNOWN))
+    settle = next(r for r in monitor.registrations if r.name == "connection-account-settle")
+    assert isinstance(settle.inputs["triggers"]["service_account"], type(pulumi.UNKNOWN))
+    assert "member" not in outputs
+
+
+def test_an_up_without_the_connection_account_fails_with_one_clear_error(
+    config: StackConfig,
+) -> None:
+    with pytest.raises(Exception, match="returned no cloud_resource service account"):
+        run_program(lake_program(config), stack=STACK, mocks=AccountNotYetKnownMocks())

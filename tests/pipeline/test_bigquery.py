@@ -261,28 +261,38 @@ def test_dry_run_errors_stop_before_any_job(bq: Harness) -> None:
     assert bq.fake.jobs == {}
 
 
-def test_retries_are_bounded(bq: Harness) -> None:
+def test_transient_retries_stop_at_their_time_budget(bq: Harness) -> None:
     for _ in range(10):
         bq.fake.fail("insert", 500, "backendError", "Backend error")
-    policy = RetryPolicy(max_attempts=3, initial_s=0.001)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    policy = RetryPolicy(
+        initial_s=1, maximum_s=1, transient_budget_s=2.5, clock=lambda: now[0], sleep=sleep
+    )
     jid = expected_id("SELECT 1", 1)
     with pytest.raises(SqlRunnerError) as raised:
         bq.runner(policy).run_statement("predict.sql", 1, "SELECT 1")
     assert str(raised.value) == (
         f"predict.sql statement 1: starting job {jid} failed: backendError: Backend error"
     )
-    assert len(bq.real_inserts()) == 3
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    policy = RetryPolicy(max_attempts=6, initial_s=1, maximum_s=5, multiplier=2)
-    assert list(policy.delays()) == [1, 2, 4, 5, 5]
+    # Tries at 0, 1, 2 and 2.5 s (the last wait shortened to the budget), then none.
+    assert len(bq.real_inserts()) == 4
+    assert now[0] == 2.5
 
 
 def test_a_network_failure_is_retried_then_named(bq: Harness) -> None:
     bq.server.__exit__()  # nothing listens on the port any more
+    now = [0.0]
     slept: list[float] = []
-    policy = RetryPolicy(max_attempts=3, initial_s=0.5, sleep=slept.append)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    policy = RetryPolicy(initial_s=0.5, transient_budget_s=1.5, clock=lambda: now[0], sleep=sleep)
     with pytest.raises(SqlRunnerError) as raised:
         bq.runner(policy).run_statement("predict.sql", 1, "SELECT 1")
     assert str(raised.value).startswith("predict.sql statement 1: dry run failed: ")

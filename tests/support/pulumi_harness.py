@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 TABLE = "gcp:bigquery/table:Table"
 OBJECT = "gcp:storage/bucketObject:BucketObject"
 DYNAMIC = "pulumi-python:dynamic:Resource"
+SLEEP = "time:index/sleep:Sleep"
 
 # A SavedModel directory's shape: enough for the stack, which only uploads the files.
 MODEL_FILES = {
@@ -49,6 +51,9 @@ class Registration:
     id: str
     inputs: dict[str, Any]
     dependencies: list[str]
+    delete_before_replace: bool = False
+    # The inputs exactly as the program sent them (secrets still wrapped).
+    wire_inputs: struct_pb2.Struct | None = None
 
 
 class GcpMocks(pulumi.runtime.Mocks):
@@ -96,6 +101,8 @@ class RecordingMonitor(MockMonitor):
                     id=response.id,
                     inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
                     dependencies=list(request.dependencies),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    wire_inputs=request.object,
                 )
             )
         return response
@@ -114,18 +121,27 @@ class Deployment:
         assert len(found) == 1, f"expected one {typ}, got {[r.name for r in found]}"
         return found[0]
 
+    def named(self, typ: str, name: str) -> Registration:
+        found = [r for r in self.of_type(typ) if r.name == name]
+        assert len(found) == 1, f"expected one {typ} named {name}, got {len(found)}"
+        return found[0]
+
     def urns(self, typ: str) -> set[str]:
         return {r.urn for r in self.of_type(typ)}
 
 
 def run_program(
-    program: Callable[[], pulumi.Output[Any]], *, stack: str
+    program: Callable[[], pulumi.Output[Any]],
+    *,
+    stack: str,
+    preview: bool = False,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> tuple[RecordingMonitor, dict[str, Any]]:
-    """Run `program` under the mocks (an update, not a preview); it returns an Output of outputs."""
-    mocks = GcpMocks()
+    """Run `program` under the mocks (an update unless `preview`); it returns an Output of outputs."""
+    mocks = mocks or GcpMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
-        mocks, project=PULUMI_PROJECT, stack=stack, preview=False, monitor=monitor
+        mocks, project=PULUMI_PROJECT, stack=stack, preview=preview, monitor=monitor
     )
     outputs: dict[str, Any] = {}
     pulumi.runtime.test(lambda: program().apply(outputs.update))()
