@@ -19,8 +19,8 @@ from packaging.utils import canonicalize_name
 
 from tests.support.paths import REPO
 
-DEPLOY_PATH = ("__main__.py", "bigquery_facts.py", "infra", "pipeline")
-LOCAL_PACKAGES = {"infra", "pipeline", "bigquery_facts"}
+DEPLOY_PATH = ("__main__.py", "bigquery_facts.py", "bigquery_scripts.py", "infra", "pipeline")
+LOCAL_PACKAGES = {"infra", "pipeline", "bigquery_facts", "bigquery_scripts"}
 ENGINE_DISTRIBUTIONS = {
     "duckdb",
     "tensorflow",
