@@ -119,20 +119,20 @@ class Deployment:
 
 
 def run_program(
-    program: Callable[[], pulumi.Output[Any]], *, stack: str
+    program: Callable[[], pulumi.Output[Any]], *, stack: str, preview: bool = False
 ) -> tuple[RecordingMonitor, dict[str, Any]]:
-    """Run `program` under the mocks (an update, not a preview); it returns an Output of outputs."""
+    """Run `program` under the mocks (an update, or a preview); it returns an Output of outputs."""
     mocks = GcpMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(
-        mocks, project=PULUMI_PROJECT, stack=stack, preview=False, monitor=monitor
+        mocks, project=PULUMI_PROJECT, stack=stack, preview=preview, monitor=monitor
     )
     outputs: dict[str, Any] = {}
     pulumi.runtime.test(lambda: program().apply(outputs.update))()
     return monitor, outputs
 
 
-def deploy_main(config: Mapping[str, str], *, stack: str) -> Deployment:
+def deploy_main(config: Mapping[str, str], *, stack: str, preview: bool = False) -> Deployment:
     """Run the project's own `__main__.py` with `config` (full `namespace:key` names)."""
 
     def program() -> pulumi.Output[Any]:
@@ -143,7 +143,7 @@ def deploy_main(config: Mapping[str, str], *, stack: str) -> Deployment:
 
     pulumi.runtime.set_all_config(dict(config))
     try:
-        monitor, outputs = run_program(program, stack=stack)
+        monitor, outputs = run_program(program, stack=stack, preview=preview)
     finally:
         pulumi.runtime.set_all_config({})
     return Deployment(monitor.registrations, outputs)
