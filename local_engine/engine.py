@@ -29,7 +29,8 @@ from local_engine.ddl import (
     dropped_table,
 )
 from local_engine.errors import EngineError
-from local_engine.names import TableName, connection_name
+from local_engine.names import TableName, connection_name, connection_project
+from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations
 from local_engine.statements import Statement, split_script
 from local_engine.storage import ObjectStore, open_store, use_gcs_requested
@@ -107,6 +108,9 @@ class LocalEngine:
 
     def create_connection(self, name: str) -> str:
         normalized = connection_name(name)
+        project = connection_project(name)
+        if project is not None:
+            claim_projects(self.catalog, [(project, f"connection {name}")])
         self.catalog.add_connection(normalized)
         return normalized
 
@@ -137,6 +141,7 @@ class LocalEngine:
         _pop_udf_error()  # a stale one from an earlier statement must not be reported here
         self.con.begin()
         try:
+            claim_projects(self.catalog, projects_named(statement.tree))
             table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
             self.con.commit()
         except BaseException as exc:
