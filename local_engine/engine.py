@@ -238,7 +238,7 @@ class LocalEngine:
             )
         sql = to_duckdb(tree)
         if isinstance(tree, exp.Query):
-            table = self.con.sql(sql).to_arrow_table()
+            table = _int64_results(self.con.sql(sql)).to_arrow_table()
             return table, table.num_rows
         cursor = self.con.execute(sql)
         rows = cursor.fetchall() if cursor.description else []
@@ -258,6 +258,23 @@ class LocalEngine:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _int64_results(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """DuckDB sums integers to HUGEINT; BigQuery's integer results are INT64 (an overflow fails)."""
+    types = [str(t) for t in relation.types]
+    if not any("HUGEINT" in t for t in types):
+        return relation
+    projections = []
+    for name, type_ in zip(relation.columns, types, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if "HUGEINT" in type_:
+            projections.append(
+                f"CAST({quoted} AS {type_.replace('HUGEINT', 'BIGINT')}) AS {quoted}"
+            )
+        else:
+            projections.append(quoted)
+    return relation.project(", ".join(projections))
 
 
 def _is_external(create: exp.Create) -> bool:
