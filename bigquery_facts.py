@@ -116,3 +116,44 @@ def is_table_id(value: str) -> bool:
         and TABLE_NAME.matches(parts[-1])
         and (len(parts) == 2 or PROJECT_ID.matches(parts[0]))
     )
+
+
+# An object table's columns, and its `data` pseudocolumn (the object's bytes), which
+# `SELECT *` leaves out. https://cloud.google.com/bigquery/docs/object-table-introduction
+OBJECT_TABLE_COLUMNS = (
+    ("uri", "STRING"),
+    ("generation", "INT64"),
+    ("content_type", "STRING"),
+    ("size", "INT64"),
+    ("md5_hash", "STRING"),
+    ("updated", "TIMESTAMP"),
+    ("metadata", "ARRAY<STRUCT<name STRING, value STRING>>"),
+)
+OBJECT_TABLE_PSEUDO_COLUMNS = (("data", "BYTES"),)
+
+# ML.DECODE_IMAGE "returns a STRUCT<ARRAY<INT64>, ARRAY<FLOAT64>>": the image's
+# [height, width, channels], then its pixels in [0, 1].
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/bigqueryml-syntax-decode-image
+ML_IMAGE_TYPE = "STRUCT<ARRAY<INT64>, ARRAY<FLOAT64>>"
+# ML.CONVERT_IMAGE_TYPE "returns a STRUCT<ARRAY<INT64>, ARRAY<INT64>>", pixels in [0, 255).
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/bigqueryml-syntax-convert-image-type
+ML_INT_IMAGE_TYPE = "STRUCT<ARRAY<INT64>, ARRAY<INT64>>"
+# The image functions: name -> ((argument, type), ...), return type. Pages:
+# .../bigqueryml-syntax-decode-image, -resize-image, -convert-color-space, -convert-image-type.
+ML_IMAGE_FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "DECODE_IMAGE": ((("data", "BYTES"),), ML_IMAGE_TYPE),
+    "RESIZE_IMAGE": (
+        (
+            ("image", ML_IMAGE_TYPE),
+            ("target_height", "INT64"),
+            ("target_width", "INT64"),
+            ("preserve_aspect_ratio", "BOOL"),
+        ),
+        ML_IMAGE_TYPE,
+    ),
+    "CONVERT_COLOR_SPACE": (
+        (("image", ML_IMAGE_TYPE), ("target_color_space", "STRING")),
+        ML_IMAGE_TYPE,
+    ),
+    "CONVERT_IMAGE_TYPE": ((("image", ML_IMAGE_TYPE),), ML_INT_IMAGE_TYPE),
+}

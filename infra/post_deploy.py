@@ -148,12 +148,50 @@ def _step_props(stack: str, values: dict[str, Any], hashes: dict[str, str]) -> d
     return StepInputs.render(stack, values, hashes, epoch=epoch).to_props()
 
 
+def render_values(config: StackConfig) -> dict[str, Any]:
+    """What the templates are rendered from, from the config alone (known during a preview)."""
+    from pipeline.templates import LABELS_TABLE_NAME
+
+    return {
+        "project": config.project,
+        "location": config.location,
+        "model_files_uri": f"{config.model_files_uri_prefix}*",
+        "model_type": config.model_type.value,
+        "object_table_id": config.object_table_id,
+        "model_id": config.model_id,
+        "predictions_table_id": config.predictions_table_id,
+        "labels_table_id": f"{config.project}.{config.dataset_id}.{LABELS_TABLE_NAME}",
+        "top_k": config.top_k,
+    }
+
+
+def preview_check(config: StackConfig) -> None:
+    """During `pulumi preview` (and the preview `pulumi up` starts with), GoogleSQL analyzes
+    the SQL the step will run; a statement it rejects fails the preview, before any
+    resource exists. Without the analyzer installed, a warning says the check was skipped."""
+    if not pulumi.runtime.is_dry_run():
+        return
+    from pipeline.googlesql.preflight import check_before_billing
+    from pipeline.post_deploy import StepInputs
+
+    values = render_values(config)
+    inputs = StepInputs.render(config.stack, values, {})
+    result = check_before_billing([*inputs.templates, inputs.cleanup], values)
+    if result.skipped is not None:
+        pulumi.log.warn(result.skipped)
+    if result.problems:
+        raise pulumi.RunError(f"GoogleSQL rejects the post-deploy SQL:\n{result.report()}")
+
+
 def post_deploy_step(
     config: StackConfig,
     resources: StackResources,
     outputs: Mapping[str, pulumi.Input[Any]],
 ) -> PostDeployStep:
-    """The step, after every resource of `resources`, rendered from the stack's `outputs`."""
+    """The step, after every resource of `resources`, rendered from the stack's `outputs`.
+
+    During a preview, the SQL is checked with GoogleSQL first (`preview_check`)."""
+    preview_check(config)
     hashes = model_file_hashes(config.model_dir, config.model_files)
     values = pulumi.Output.all(
         epoch=resources.lake.dataset.creation_time,

@@ -25,6 +25,8 @@ _DDL = (
         dataset VARCHAR, name VARCHAR, connection VARCHAR, uris VARCHAR[],
         object_metadata VARCHAR, created TIMESTAMPTZ DEFAULT current_timestamp,
         PRIMARY KEY (dataset, name))""",
+    f"""CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.settings (
+        key VARCHAR PRIMARY KEY, value VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.models (
         dataset VARCHAR, name VARCHAR, record VARCHAR,
         created TIMESTAMPTZ DEFAULT current_timestamp,
@@ -92,6 +94,18 @@ class Catalog:
             self._rows(f"DELETE FROM {CATALOG_SCHEMA}.{table} WHERE dataset = ?", [dataset])
 
     # connections
+
+    # settings of the lake as a whole
+
+    def setting(self, key: str) -> str | None:
+        rows = self._rows(f"SELECT value FROM {CATALOG_SCHEMA}.settings WHERE key = ?", [key])
+        return None if not rows else str(rows[0][0])
+
+    def put_setting(self, key: str, value: str) -> None:
+        self._rows(
+            f"INSERT OR REPLACE INTO {CATALOG_SCHEMA}.settings (key, value) VALUES (?, ?)",
+            [key, value],
+        )
 
     def add_connection(self, name: str) -> bool:
         """Registers a connection; False when it already existed."""

@@ -28,7 +28,8 @@ from local_engine.ddl import (
     dropped_table,
 )
 from local_engine.errors import EngineError
-from local_engine.names import TableName, connection_name
+from local_engine.names import TableName, connection_name, connection_project
+from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations
 from local_engine.statements import Statement, split_script
 from local_engine.storage import ObjectStore, open_store, use_gcs_requested
@@ -106,6 +107,9 @@ class LocalEngine:
 
     def create_connection(self, name: str) -> str:
         normalized = connection_name(name)
+        project = connection_project(name)
+        if project is not None:
+            claim_projects(self.catalog, [(project, f"connection {name}")])
         self.catalog.add_connection(normalized)
         return normalized
 
@@ -135,6 +139,7 @@ class LocalEngine:
         query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
         self.con.begin()
         try:
+            claim_projects(self.catalog, projects_named(statement.tree))
             table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
             self.con.commit()
         except BaseException as exc:
@@ -231,7 +236,7 @@ class LocalEngine:
             )
         sql = to_duckdb(tree)
         if isinstance(tree, exp.Query):
-            table = self.con.sql(sql).to_arrow_table()
+            table = _int64_results(self.con.sql(sql)).to_arrow_table()
             return table, table.num_rows
         cursor = self.con.execute(sql)
         rows = cursor.fetchall() if cursor.description else []
@@ -251,6 +256,23 @@ class LocalEngine:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _int64_results(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """DuckDB sums integers to HUGEINT; BigQuery's integer results are INT64 (an overflow fails)."""
+    types = [str(t) for t in relation.types]
+    if not any("HUGEINT" in t for t in types):
+        return relation
+    projections = []
+    for name, type_ in zip(relation.columns, types, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if "HUGEINT" in type_:
+            projections.append(
+                f"CAST({quoted} AS {type_.replace('HUGEINT', 'BIGINT')}) AS {quoted}"
+            )
+        else:
+            projections.append(quoted)
+    return relation.project(", ".join(projections))
 
 
 def _is_external(create: exp.Create) -> bool:

@@ -1,7 +1,9 @@
 """How BigQuery names map onto the local lake.
 
-`local-lake.dataset.table`, `dataset.table` and their back-quoted forms all name DuckDB
+`project.dataset.table`, `dataset.table` and their back-quoted forms all name DuckDB
 schema `dataset`, table `table`; connections are `location.id` (`us.lake-connection`).
+Which projects a lake accepts is `local_engine.projects`' rule; here a project only has
+to be a well-formed project id.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from bigquery_facts import CONNECTION_ID, DATASET_ID, LOCAL_PROJECT
+from bigquery_facts import CONNECTION_ID, DATASET_ID, LOCAL_PROJECT, PROJECT_ID
 from local_engine.errors import EngineError
 
 _LOCATION_RE = re.compile(r"^[A-Za-z0-9-]+$")
@@ -28,10 +30,8 @@ class TableName:
 
 
 def check_project(project: str, what: str) -> None:
-    if project and project != LOCAL_PROJECT:
-        raise EngineError(
-            f"{what} names project {project!r}; the local lake's only project is {LOCAL_PROJECT!r}"
-        )
+    if project and project != LOCAL_PROJECT and not PROJECT_ID.matches(project):
+        raise EngineError(f"{what} names project {project!r}, which {PROJECT_ID.wording}")
 
 
 def table_name(table: exp.Table, what: str = "table") -> TableName:
@@ -83,6 +83,16 @@ def connection_name(text: str) -> str:
             f"connection {text!r}: location and id may hold only letters, digits, '-' and '_'"
         )
     return f"{location.lower()}.{connection_id}"
+
+
+def connection_project(text: str) -> str | None:
+    """The project a connection name carries (`proj.us.conn`, `projects/proj/...`), if any."""
+    text = text.strip()
+    resource = _RESOURCE_NAME_RE.match(text)
+    if resource:
+        return resource.group(1)
+    parts = text.split(".")
+    return parts[0] if len(parts) == 3 else None
 
 
 def connection_from_table(node: exp.Table) -> str:

@@ -249,13 +249,14 @@ def name_unnamed_columns(query: exp.Expr) -> None:
 def raise_where_bigquery_raises(tree: exp.Expr) -> None:
     """Array indexes out of bounds and division by zero fail in BigQuery; DuckDB gives NULL and inf.
 
-    Unless written SAFE_ (SAFE_OFFSET, SAFE_DIVIDE), they are wrapped in a CASE that
-    calls DuckDB's error() with BigQuery's message.
+    Every `a[OFFSET(i)]`, `a[ORDINAL(i)]` and SAFE_ form becomes an explicit 1-based
+    `list_extract` (DuckDB reads a negative index from the end, BigQuery never does),
+    guarded by a CASE: out of bounds, the SAFE_ forms give NULL and the others call
+    DuckDB's error() with BigQuery's message. Divisions get the same guard unless written
+    SAFE_DIVIDE.
     """
     for bracket in list(tree.find_all(exp.Bracket)):
-        if bracket.args.get("offset") is None or bracket.args.get("safe"):
-            continue
-        if len(bracket.expressions) != 1:
+        if bracket.args.get("offset") is None or len(bracket.expressions) != 1:
             continue
         index = bracket.expressions[0]
         base = int(bracket.args["offset"])
@@ -267,6 +268,19 @@ def raise_where_bigquery_raises(tree: exp.Expr) -> None:
                 expression=exp.Add(this=length, expression=exp.Literal.number(base)),
             ),
         )
+        position = exp.Add(
+            this=exp.Paren(this=index.copy()), expression=exp.Literal.number(1 - base)
+        )
+        element = exp.Anonymous(this="list_extract", expressions=[bracket.this.copy(), position])
+        if bracket.args.get("safe"):
+            bracket.replace(
+                exp.Paren(
+                    this=exp.Case(
+                        ifs=[exp.If(this=out_of_bounds, true=exp.Null())], default=element
+                    )
+                )
+            )
+            continue
         message = exp.DPipe(
             this=exp.DPipe(
                 this=exp.Literal.string("Array index "),
@@ -274,9 +288,7 @@ def raise_where_bigquery_raises(tree: exp.Expr) -> None:
             ),
             expression=exp.Literal.string(" is out of bounds"),
         )
-        checked = bracket.copy()
-        checked.set("safe", True)  # the CASE does the check; do not wrap it again
-        bracket.replace(_fail_when(out_of_bounds, message, checked))
+        bracket.replace(_fail_when(out_of_bounds, message, element))
     _check_divisions(tree)
 
 
@@ -289,7 +301,11 @@ def _check_divisions(tree: exp.Expr) -> None:
             continue
         unchecked = division.copy()
         unchecked.set("safe", True)
-        zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
+        # NULL / 0 is NULL in BigQuery: only a non-NULL dividend fails.
+        zero = exp.and_(
+            exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+            exp.Not(this=exp.Is(this=division.this.copy(), expression=exp.Null())),
+        )
         text = exp.Literal.string(f"division by zero: {division.sql('bigquery')}")
         division.replace(_fail_when(zero, text, unchecked))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.googlesql.server import GoogleSqlServer
 from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
 from sqlrunner.samples import copy_packaged_photos
 
@@ -68,3 +69,10 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield host
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def googlesql() -> Iterator[GoogleSqlServer]:
+    """The GoogleSQL analyzer's server (installed by `make googlesql`) on 127.0.0.1, stopped after."""
+    with GoogleSqlServer() as server:
+        yield server

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import uuid
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
-from pipeline.templates import RenderedTemplate, RenderOptions, render_file
+from pipeline.templates import PIPELINE, SQL_DIR, RenderedTemplate, RenderOptions, render_file
 from sqlrunner.commands import add_command
 from sqlrunner.outputs_file import add_outputs_arguments, lake_home, outputs_from_args
 
@@ -61,8 +62,25 @@ def run(args: argparse.Namespace) -> int:
             raise SqlRunnerError("--dry-run is for BigQuery; the local engine has no dry run")
         run_local(templates, args)
     else:
+        if args.dry_run and not check_with_googlesql(templates, outputs, options):
+            return 1
         run_bigquery(templates, outputs, args)
     return 0
+
+
+def check_with_googlesql(
+    templates: list[RenderedTemplate], outputs: dict[str, object], options: RenderOptions
+) -> bool:
+    """`check` before BigQuery's dry runs; False (problems printed) when GoogleSQL rejects."""
+    from pipeline.googlesql.preflight import check_before_billing
+
+    context = [render_file(SQL_DIR / name, outputs, options) for name in PIPELINE]
+    result = check_before_billing(templates, outputs, context)
+    if result.skipped is not None:
+        print(f"warning: {result.skipped}", file=sys.stderr)
+    if result.problems:
+        print(result.report(), file=sys.stderr)
+    return not result.problems
 
 
 def run_local(templates: list[RenderedTemplate], args: argparse.Namespace) -> None:

@@ -7,14 +7,17 @@ directly here, with an executor that records what it was asked to run.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra.post_deploy import PROP_KEYS, PostDeployProvider
-from pipeline import post_deploy
-from pipeline.templates import RenderedTemplate, RenderOptions, render_file
+from pipeline import post_deploy, templates
+from pipeline.templates import SQL_DIR, RenderedTemplate, RenderOptions, render_file
 from tests.support.pulumi_harness import DYNAMIC, Deployment, deploy_main, write_model_dir
 
 PROJECT = "sql-test-project"
@@ -84,6 +87,71 @@ def test_step_waits_for_the_object_table_its_grant_and_every_model_file(
         urns = program.urns(typ)
         assert len(urns) == count, typ
         assert urns <= dependencies, typ
+
+
+def deploy_preview(tmp_path: Path) -> Deployment:
+    model_dir = write_model_dir(tmp_path / "model", MODEL_FILES)
+    return deploy_main(
+        {
+            "gcp:project": PROJECT,
+            "resnet-inference:modelDir": str(model_dir),
+            "resnet-inference:bucketName": f"{PROJECT}-bucket",
+        },
+        stack=STACK,
+        preview=True,
+    )
+
+
+def test_preview_analyzes_the_sql_and_declares_the_step(tmp_path: Path) -> None:
+    preview = deploy_preview(tmp_path)
+    assert len(preview.of_type(DYNAMIC)) == 1
+
+
+def test_preview_fails_on_a_template_googlesql_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sql_copy = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql_copy)
+    predict = sql_copy / "predict.sql"
+    predict.write_text(
+        predict.read_text().replace("ML.DECODE_IMAGE(data)", "ML.DECODE_IMAGE(content_type)")
+    )
+    monkeypatch.setattr(templates, "SQL_DIR", sql_copy)
+    with pytest.raises(Exception, match="GoogleSQL rejects the post-deploy SQL") as caught:
+        deploy_preview(tmp_path)
+    assert (
+        "error: predict.sql statement 3, line 42, column 27: No matching signature for "
+        "function ML.DECODE_IMAGE for argument types: STRING."
+    ) in str(caught.value)
+
+
+def test_preview_without_the_analyzer_warns_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setenv("GOOGLESQL_HOME", str(tmp_path / "absent"))
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_a, **_k: warnings.append(message))
+    preview = deploy_preview(tmp_path)
+    assert len(preview.of_type(DYNAMIC)) == 1
+    assert [w.split(" (")[0] for w in warnings] == [
+        "GoogleSQL check skipped: the GoogleSQL analyzer is not installed"
+    ]
+
+
+def test_an_update_does_not_run_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLESQL_HOME", str(tmp_path / "absent"))
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_a, **_k: warnings.append(message))
+    model_dir = write_model_dir(tmp_path / "model", MODEL_FILES)
+    deploy_main(
+        {
+            "gcp:project": PROJECT,
+            "resnet-inference:modelDir": str(model_dir),
+            "resnet-inference:bucketName": f"{PROJECT}-bucket",
+        },
+        stack=STACK,
+    )
+    assert warnings == []
 
 
 def test_stack_exports_the_steps_outputs(program: Deployment) -> None:

@@ -98,8 +98,8 @@ def test_create_schema_forms(engine: LocalEngine) -> None:
     assert engine.catalog.dataset_exists("four")
     with pytest.raises(EngineError, match="dataset ds already exists"):
         engine.execute("CREATE SCHEMA ds")
-    with pytest.raises(EngineError, match="names project 'elsewhere'"):
-        engine.execute("CREATE SCHEMA elsewhere.five")
+    with pytest.raises(EngineError, match="names project 'Else_where', which must be"):
+        engine.execute("CREATE SCHEMA `Else_where.five`")
 
 
 def test_drop_schema_keeps_catalog_in_step(engine: LocalEngine) -> None:
@@ -227,7 +227,7 @@ def test_plain_table_over_an_object_table_name(engine: LocalEngine) -> None:
             "dataset nods not found",
         ),
         ("SELECT * FROM ds.missing", "missing does not exist"),
-        ("SELECT * FROM other-project.ds.t", "names project 'other-project'"),
+        ("SELECT * FROM `other_project.ds.t`", "names project 'other_project', which must"),
         (
             "SELECT APPROX_TOP_COUNT(x, 2) FROM UNNEST([1]) AS x",
             "not supported by the local engine",

@@ -176,3 +176,23 @@ def test_predict_sqls_top_k_breaks_ties_to_the_lower_class_index(engine: LocalEn
             ]
         }
     ]
+
+
+def test_safe_offset_never_reads_from_the_end(tmp_path: Path) -> None:
+    with LocalEngine(tmp_path, progress=False) as engine:
+        table = engine.execute(
+            "SELECT [10, 20][SAFE_OFFSET(-1)] AS a, [10, 20][SAFE_OFFSET(1)] AS b,"
+            " [10, 20][SAFE_ORDINAL(0)] AS c, [10, 20][ORDINAL(2)] AS d"
+        ).table
+    assert table is not None and table.to_pylist() == [{"a": None, "b": 20, "c": None, "d": 20}]
+
+
+def test_null_divided_by_zero_is_null_and_sums_stay_int64(tmp_path: Path) -> None:
+    with LocalEngine(tmp_path, progress=False) as engine:
+        table = engine.execute(
+            "SELECT CAST(NULL AS INT64) / 0 AS q, SUM(x) AS s FROM UNNEST([1, 2]) AS x"
+        ).table
+        with pytest.raises(EngineError, match="division by zero"):
+            engine.execute("SELECT x / 0 FROM UNNEST([1]) AS x")
+    assert table is not None and table.to_pylist() == [{"q": None, "s": 3}]
+    assert str(table.schema.field("s").type) == "int64"

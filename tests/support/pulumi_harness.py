@@ -148,7 +148,7 @@ def run_program(
     return monitor, outputs
 
 
-def deploy_main(config: Mapping[str, str], *, stack: str) -> Deployment:
+def deploy_main(config: Mapping[str, str], *, stack: str, preview: bool = False) -> Deployment:
     """Run the project's own `__main__.py` with `config` (full `namespace:key` names)."""
 
     def program() -> pulumi.Output[Any]:
@@ -159,7 +159,7 @@ def deploy_main(config: Mapping[str, str], *, stack: str) -> Deployment:
 
     pulumi.runtime.set_all_config(dict(config))
     try:
-        monitor, outputs = run_program(program, stack=stack)
+        monitor, outputs = run_program(program, stack=stack, preview=preview)
     finally:
         pulumi.runtime.set_all_config({})
     return Deployment(monitor.registrations, outputs)

@@ -41,8 +41,10 @@ def outputs_file(tmp_path: Path) -> Path:
     return path
 
 
-def sqlrunner(server: FakeBigQueryServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BIGQUERY_EMULATOR_HOST": server.endpoint}
+def sqlrunner(
+    server: FakeBigQueryServer, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BIGQUERY_EMULATOR_HOST": server.endpoint, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "sqlrunner", *args],
         cwd=REPO,
@@ -97,6 +99,43 @@ def test_run_dry_run_starts_no_job(server: FakeBigQueryServer, outputs_file: Pat
     assert real_jobs(server) == []
     assert len(server.fake.inserts()) == 3
     assert "predict.sql statement 3: INSERT, 2.0 kB to process (dry run)" in done.stderr
+
+
+def test_run_dry_run_checks_with_googlesql_before_any_dry_run(
+    server: FakeBigQueryServer, outputs_file: Path, tmp_path: Path
+) -> None:
+    faulty = tmp_path / "predict.sql"
+    text = (REPO / "sql" / "predict.sql").read_text()
+    faulty.write_text(
+        text.replace("AND size <= ", "AND sise <= ").replace("WHERE o.uri =", "WHERE o.url =")
+    )
+    done = sqlrunner(server, "run", str(faulty), "--outputs", str(outputs_file), "--dry-run")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: predict.sql statement 2, line 27, column 13: Name url not found inside o",
+        "error: predict.sql statement 3, line 45, column 15: "
+        "Unrecognized name: sise; Did you mean size?",
+    ]
+    assert server.fake.inserts() == []
+
+
+def test_run_dry_run_without_the_analyzer_warns_and_dry_runs(
+    server: FakeBigQueryServer, outputs_file: Path, tmp_path: Path
+) -> None:
+    done = sqlrunner(
+        server,
+        "run",
+        "predict.sql",
+        "--outputs",
+        str(outputs_file),
+        "--dry-run",
+        env={"GOOGLESQL_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(
+        "warning: GoogleSQL check skipped: the GoogleSQL analyzer is not installed"
+    )
+    assert len(server.fake.inserts()) == 3
 
 
 def test_run_with_a_run_key_resumes_instead_of_rerunning(

@@ -1,0 +1,64 @@
+"""The analyzer's server: positions split from messages, restart after a death, missing install."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from pipeline.googlesql.server import (
+    AnalyzerCrashed,
+    AnalyzerMissing,
+    AnalyzerRejected,
+    GoogleSqlServer,
+    Installation,
+    SqlError,
+    sql_error,
+)
+
+
+def test_sql_error_splits_the_position_from_the_message() -> None:
+    assert sql_error("Unrecognized name: y [at 3:14]") == SqlError("Unrecognized name: y", 3, 14)
+    assert sql_error("Syntax error") == SqlError("Syntax error")
+
+
+def test_missing_install_names_what_is_absent_and_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(AnalyzerMissing, match=r"remote_server.so.*make googlesql"):
+        Installation.find(tmp_path)
+
+
+def test_missing_install_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLESQL_HOME", str(tmp_path))
+    with pytest.raises(AnalyzerMissing, match=str(tmp_path)):
+        GoogleSqlServer()
+
+
+def test_a_rejected_statement_carries_its_position(googlesql: GoogleSqlServer) -> None:
+    with pytest.raises(AnalyzerRejected) as caught:
+        googlesql.analyze("SELECT 1 AS x,\n  nope", {"name": "empty"})
+    assert caught.value.error == SqlError("Unrecognized name: nope", 2, 3)
+
+
+def test_a_dead_server_is_reported_then_restarted() -> None:
+    with GoogleSqlServer() as server:
+        pid = server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(AnalyzerCrashed, match="died; restarted"):
+            server.analyze("SELECT 1", {"name": "empty"})
+        assert server.restarts == 1 and server.pid != pid
+        resolved = server.analyze("SELECT 1 AS x", {"name": "empty"})
+        assert "resolvedQueryStmtNode" in resolved["resolvedStatement"]
+    assert server.pid is None
+
+
+def test_a_call_that_outlives_its_timeout_is_reported() -> None:
+    with (
+        GoogleSqlServer(call_timeout_s=0.000001) as server,
+        pytest.raises(AnalyzerCrashed, match="did not answer"),
+    ):
+        server.analyze("SELECT 1", {"name": "empty"})
