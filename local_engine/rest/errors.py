@@ -6,9 +6,17 @@ google-api-core turns into BadRequest, NotFound, Conflict, ... by HTTP status.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bigquery_facts import ERROR_REASON_STATUS, HTTP_STATUS_TEXT
+
+# A missing table, dataset or model (not a missing column, which is `invalidQuery`): the
+# engine's "model ds.m not found" and DuckDB's "Catalog Error: Table with name t does not exist".
+_MISSING = re.compile(
+    r"\b(model|dataset|table|schema|connection|view) \S+ not found"
+    r"|catalog error: (table|schema|view) with name \S+ does not exist"
+)
 
 
 class ApiError(Exception):
@@ -43,7 +51,7 @@ def reason_of(message: str) -> str:
     text = message.lower()
     if "already exists" in text:
         return "duplicate"
-    if "not found" in text or "does not exist" in text:
+    if _MISSING.search(text):
         return "notFound"
     return "invalidQuery"
 

@@ -20,6 +20,7 @@ from local_engine.rest.errors import ApiError, not_found, reason_of
 from local_engine.rest.lake import Lake, Plan
 
 DEFAULT_WORKERS = 4
+INTERRUPT_EVERY_S = 0.1
 CANCELLED = "Job execution was cancelled: User requested cancellation"
 
 
@@ -117,10 +118,20 @@ class JobStore:
         return sorted(jobs, key=lambda job: job.created_ms, reverse=True)
 
     def cancel(self, job: Job) -> None:
+        """Stops the job: a queued one never starts, a running one is interrupted."""
+        if job.cancelled or job.done.is_set():
+            return
         job.cancelled = True
-        engine = job.engine
-        if engine is not None and not job.done.is_set():
-            engine.con.interrupt()
+        threading.Thread(target=self._interrupt, args=(job,), daemon=True).start()
+
+    @staticmethod
+    def _interrupt(job: Job) -> None:
+        # An interrupt reaches only a statement DuckDB is running, so one sent while the
+        # engine prepares the next statement is lost: send it again until the job ends.
+        while not job.done.wait(INTERRUPT_EVERY_S):
+            engine = job.engine
+            if engine is not None:
+                engine.con.interrupt()
 
     def run_now(self, sql: str) -> ExecuteResult:
         """Runs DDL for a metadata call (datasets.insert, tables.delete, ...) on a job worker."""
@@ -167,15 +178,16 @@ class JobStore:
             job.finish(self._failure(job, str(exc)))
             return
         except Exception as exc:  # the job fails; the server goes on serving
-            job.finish(ApiError("internalError", f"{type(exc).__name__}: {exc}"))
+            message = f"{type(exc).__name__}: {exc}"
+            job.finish(self._failure(job, message, reason="internalError"))
             return
         job.finish(ApiError("stopped", CANCELLED) if job.cancelled else None)
 
     @staticmethod
-    def _failure(job: Job, message: str) -> ApiError:
+    def _failure(job: Job, message: str, reason: str | None = None) -> ApiError:
         if job.cancelled:
             return ApiError("stopped", CANCELLED)
-        return ApiError(reason_of(message), message)
+        return ApiError(reason or reason_of(message), message)
 
 
 def job_resource(job: Job) -> dict[str, Any]:
