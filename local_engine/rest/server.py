@@ -37,8 +37,8 @@ Handler = Callable[["LakeApi", Params, Body, list[str]], tuple[int, Body | None]
 class LakeApi:
     """The API's calls over one lake; `route` maps a method and path to one of them."""
 
-    def __init__(self, home: Path, *, workers: int | None = None) -> None:
-        self.lake = Lake(home)
+    def __init__(self, home: Path, *, workers: int | None = None, use_gcs: bool = False) -> None:
+        self.lake = Lake(home, use_gcs=use_gcs)
         self.jobs = JobStore(self.lake) if workers is None else JobStore(self.lake, workers)
 
     def close(self) -> None:
@@ -384,9 +384,10 @@ class LakeServer:
         port: int = 0,
         *,
         workers: int | None = None,
+        use_gcs: bool = False,
         verbose: bool = False,
     ) -> None:
-        self.api = LakeApi(home, workers=workers)
+        self.api = LakeApi(home, workers=workers, use_gcs=use_gcs)
         try:
             self._http = LakeHttpServer(self.api, host, port, verbose=verbose)
         except OSError:
