@@ -190,7 +190,8 @@ def bigquery_executor(
     inputs: StepInputs, *, permission_grace_s: float = 300.0, timeout_s: float = 3600.0
 ) -> BigQueryExecutor:
     """The executor `pulumi up` uses: the user's credentials, the dataset's location."""
-    from pipeline.bigquery import BigQueryRunner, RunSettings, make_client
+    from pipeline.bigquery import BigQueryRunner, RunSettings
+    from pipeline.bigquery_client import make_client
     from pipeline.retry import RetryPolicy
 
     client = make_client(inputs.project, inputs.location)

@@ -59,7 +59,7 @@ class LakeApi:
     def _job_request(self, project: str, query: Body, reference: Body, config: Body) -> JobRequest:
         if query.get("useLegacySql"):
             raise ApiError("invalid", "Legacy SQL is not supported by the local lake")
-        cap = query.get("maximumBytesBilled")
+        cap = _bytes_cap(query.get("maximumBytesBilled"))
         return JobRequest(
             project=project,
             location=str(reference.get("location") or resources.LAKE_LOCATION),
@@ -67,7 +67,7 @@ class LakeApi:
             job_id=reference.get("jobId") or None,
             labels=dict(config.get("labels") or {}),
             dry_run=bool(config.get("dryRun")),
-            maximum_bytes_billed=None if cap in (None, "") else int(cap),
+            maximum_bytes_billed=cap,
         )
 
     def get_job(self, params: Params, body: Body, args: list[str]) -> tuple[int, Body]:
@@ -286,6 +286,16 @@ def route(method: str, path: str) -> tuple[Handler, list[str]]:
                 )
             return handler, args
     raise ApiError("notImplemented", f"The local lake does not serve {method} {API_ROOT}{path}")
+
+
+def _bytes_cap(value: object) -> int | None:
+    # google-cloud-bigquery sends an unset cap as the string "None".
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ApiError("invalid", f"Invalid maximumBytesBilled: {value!r}") from None
 
 
 def _wait_s(timeout_ms: object) -> float:
