@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv test lint typecheck pytest demo model bench bench-quick clean
+.PHONY: venv test lint typecheck pytest demo model serve bench bench-quick clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements.txt -r requirements-local.txt -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -29,6 +29,10 @@ pytest: venv
 
 demo: venv
 	$(PY) -m sqlrunner demo --home $(HOME_DIR)
+
+# The lake over BigQuery's REST API on 127.0.0.1:9050 (docs/serve.md); Ctrl-C stops it.
+serve: venv
+	$(PY) -m sqlrunner serve --home $(HOME_DIR)
 
 model: venv
 	$(PY) -m sqlrunner.modelzoo fetch --dest models/resnet_50
