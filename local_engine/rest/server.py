@@ -59,6 +59,8 @@ class LakeApi:
     def _job_request(self, project: str, query: Body, reference: Body, config: Body) -> JobRequest:
         if query.get("useLegacySql"):
             raise ApiError("invalid", "Legacy SQL is not supported by the local lake")
+        if query.get("queryParameters"):
+            raise ApiError("invalid", "Query parameters are not supported by the local lake")
         cap = _bytes_cap(query.get("maximumBytesBilled"))
         return JobRequest(
             project=project,

@@ -6,6 +6,7 @@ One server per module: the walkthrough's dataset, object table and model are mad
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,6 +153,8 @@ def test_bad_queries_raise_what_bigquery_raises(
     job.reload()
     assert job.error_result is not None
     assert job.error_result["message"] in str(caught.value)
+    with pytest.raises(error, match=re.escape(job.error_result["message"])):
+        client.query_and_wait(sql)  # jobs.query answers the same error
 
 
 def test_dry_run_gives_the_statement_type_and_bytes(
@@ -185,6 +188,17 @@ def test_byte_cap_fails_the_job_before_it_runs(client: bigquery.Client) -> None:
     job.reload()
     assert job.error_result is not None
     assert job.error_result["reason"] == "bytesBilledLimitExceeded"
+
+
+def test_legacy_sql_and_query_parameters_are_refused_by_name(client: bigquery.Client) -> None:
+    legacy = bigquery.QueryJobConfig(use_legacy_sql=True)
+    with pytest.raises(exceptions.BadRequest, match="Legacy SQL is not supported"):
+        client.query("SELECT 1", job_config=legacy)
+    parameters = bigquery.QueryJobConfig(
+        query_parameters=[bigquery.ScalarQueryParameter("n", "INT64", 1)]
+    )
+    with pytest.raises(exceptions.BadRequest, match="Query parameters are not supported"):
+        client.query("SELECT @n AS n", job_config=parameters)
 
 
 def test_a_job_id_used_twice_is_a_conflict(client: bigquery.Client) -> None:
