@@ -63,7 +63,7 @@ class ServedStack:
 
 @contextmanager
 def served_stack(
-    work: Path, images: Path, model: Path, *, photos: int = 3
+    work: Path, images: Path, model: Path, *, photos: int = 3, location: str = "US"
 ) -> Iterator[ServedStack]:
     """Dataset and object table made through the REST API, outputs.json written; stops on exit."""
     home = work / "lake"
@@ -79,9 +79,10 @@ def served_stack(
         labels_table="imagenet_labels",
         top_k=5,
         predictions_rows=0,
+        location=location,
     )
     with LakeServer(home) as server:
-        client = lake_client(server.endpoint)
+        client = lake_client(server.endpoint, location)
         client.create_dataset(outputs.dataset_id)
         client.query(
             f"CREATE EXTERNAL TABLE `{outputs.object_table_id}` WITH CONNECTION `{CONNECTION}`"
