@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv googlesql check test lint typecheck pytest demo model bench bench-quick deploy-venv policy-venv clean
+.PHONY: venv googlesql check test lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv clean
 
 # GoogleSQL (ZetaSQL) analyzer and reference evaluator: the native gRPC server from the npm
 # package, pinned by version and checksum, and a descriptor set of its .proto files.
@@ -55,6 +55,10 @@ pytest: venv googlesql
 
 demo: venv
 	$(PY) -m sqlrunner demo --home $(HOME_DIR)
+
+# The lake over BigQuery's REST API on 127.0.0.1:9050 (docs/serve.md); Ctrl-C stops it.
+serve: venv
+	$(PY) -m sqlrunner serve --home $(HOME_DIR)
 
 model: venv
 	$(PY) -m sqlrunner.modelzoo fetch --dest models/resnet_50

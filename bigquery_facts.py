@@ -157,3 +157,27 @@ ML_IMAGE_FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     ),
     "CONVERT_IMAGE_TYPE": ((("image", ML_IMAGE_TYPE),), ML_INT_IMAGE_TYPE),
 }
+
+# The REST API's error reasons and the HTTP status each is answered with.
+# https://cloud.google.com/bigquery/docs/error-messages
+ERROR_REASON_STATUS = {
+    "invalid": 400,
+    "invalidQuery": 400,
+    "bytesBilledLimitExceeded": 400,
+    "resourceInUse": 400,
+    "notFound": 404,
+    "duplicate": 409,
+    "stopped": 200,
+    "notImplemented": 501,
+    "backendError": 500,
+    "internalError": 500,
+}
+# The canonical status text Google APIs send beside the code in `error.status`.
+HTTP_STATUS_TEXT = {
+    200: "OK",
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+}

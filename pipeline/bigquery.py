@@ -10,7 +10,6 @@ BigQuery's own error.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -72,27 +71,6 @@ class StatementResult:
     statement_type: str
     bytes_processed: int
     rows_affected: int | None
-
-
-def make_client(project: str, location: str) -> bigquery.Client:
-    """A client with the user's application-default credentials.
-
-    With `BIGQUERY_EMULATOR_HOST` set (the client library's own switch), it talks to that
-    endpoint without credentials instead.
-    """
-    from google.auth.credentials import AnonymousCredentials
-    from google.auth.exceptions import DefaultCredentialsError
-    from google.cloud import bigquery
-
-    if os.environ.get("BIGQUERY_EMULATOR_HOST"):
-        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        return bigquery.Client(project=project, location=location, credentials=anonymous)
-    try:
-        return bigquery.Client(project=project, location=location)
-    except DefaultCredentialsError as exc:
-        raise SqlRunnerError(
-            f"no Google Cloud credentials: run `gcloud auth application-default login` ({exc})"
-        ) from exc
 
 
 def _api_message(exc: Exception) -> str:

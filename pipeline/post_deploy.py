@@ -194,7 +194,8 @@ def bigquery_executor(
     Permission errors and on-demand refusals are retried for `permission_grace_s` from
     now: right after `up`, IAM grants and the new QUERY assignment take minutes to apply.
     """
-    from pipeline.bigquery import BigQueryRunner, RunSettings, make_client
+    from pipeline.bigquery import BigQueryRunner, RunSettings
+    from pipeline.bigquery_client import make_client
     from pipeline.retry import RetryPolicy
 
     client = make_client(inputs.project, inputs.location)

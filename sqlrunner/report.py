@@ -260,18 +260,12 @@ def standin_notices(home: Path, outputs: StackOutputs | None) -> tuple[str, ...]
 
 
 def bigquery_query_runner(project: str, location: str) -> QueryRunner:
-    """Queries as BigQuery jobs in `project`, with the user's application-default credentials."""
+    """Queries as BigQuery jobs in `project` (`pipeline.bigquery_client` makes the client)."""
     from google.api_core import exceptions as api_exceptions
-    from google.auth import exceptions as auth_exceptions
-    from google.cloud import bigquery
 
-    try:
-        client = bigquery.Client(project=project, location=location)
-    except auth_exceptions.DefaultCredentialsError as exc:
-        raise SqlRunnerError(
-            "no Google Cloud credentials for BigQuery "
-            f"(run `gcloud auth application-default login`): {exc}"
-        ) from None
+    from pipeline.bigquery_client import make_client
+
+    client = make_client(project, location)
 
     def run(sql: str) -> list[dict[str, Any]]:
         try:

@@ -99,7 +99,8 @@ def run_local(templates: list[RenderedTemplate], args: argparse.Namespace) -> No
 def run_bigquery(
     templates: list[RenderedTemplate], outputs: dict[str, object], args: argparse.Namespace
 ) -> None:
-    from pipeline.bigquery import BigQueryRunner, RunSettings, make_client
+    from pipeline.bigquery import BigQueryRunner, RunSettings
+    from pipeline.bigquery_client import make_client
     from pipeline.retry import RetryPolicy
 
     project, location = outputs.get("project"), outputs.get("location")

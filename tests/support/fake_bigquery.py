@@ -1,4 +1,8 @@
-"""A local HTTP server speaking the BigQuery REST calls the runner makes.
+"""A canned BigQuery REST fake, for the faults the served lake cannot produce.
+
+End-to-end runs go against `python -m sqlrunner serve` (tests/support/lake_server.py);
+this fake scripts what only BigQuery does: 5xx answers, rate limits, permission errors
+while IAM propagates, answers lost after a job was made, jobs that never finish.
 
 jobs.insert (dry runs too), jobs.get and jobs.cancel, on 127.0.0.1 only. As in moto, the
 state (`FakeBigQuery`: jobs, scripted faults and outcomes, the request log) is kept apart
