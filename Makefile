@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv test lint typecheck pytest demo model bench bench-quick clean
+.PHONY: venv test test-fast lint typecheck pytest demo model bench bench-quick mutation clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ typecheck: venv
 
 pytest: venv
 	$(PY) -m pytest
+
+# The suite without the tests marked slow (the full ResNet-50 stand-in): a quicker loop.
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
+# Mutation score per module (docs/mutation.md), one module at a time under nice; long,
+# so not part of `make test`. `make mutation MODULES=pipeline/retry.py` runs one.
+mutation: venv
+	$(PY) -m tests.mutation.run $(MODULES)
 
 demo: venv
 	$(PY) -m sqlrunner demo --home $(HOME_DIR)
