@@ -98,4 +98,5 @@ def test_delays_double_up_to_the_maximum() -> None:
 def test_the_grace_starts_when_the_policy_is_made() -> None:
     policy = RetryPolicy(permission_grace_s=10.0, clock=lambda: 50.0)
     assert policy.started_at == 50.0
-    assert RetryPolicy(clock=lambda: 5.0, started_at=1.0).started_at == 1.0
+    for given in (0.0, 0.5, 1.0):  # a start the caller gives is kept, zero included
+        assert RetryPolicy(clock=lambda: 5.0, started_at=given).started_at == given
