@@ -28,6 +28,7 @@ from local_engine.ddl import (
     dropped_table,
 )
 from local_engine.errors import EngineError
+from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName, connection_name
 from local_engine.relations import Bindings, QueryContext, bind_relations
 from local_engine.statements import Statement, split_script
@@ -95,6 +96,7 @@ class LocalEngine:
         self.catalog = Catalog(self.con)
         self.catalog.ensure()
         self._store = store
+        self._trap: ErrorTrap | None = None
 
     @property
     def store(self) -> ObjectStore:
@@ -132,7 +134,14 @@ class LocalEngine:
         import duckdb
 
         bindings = Bindings(self.con)
-        query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
+        query_ctx = QueryContext(
+            self.catalog,
+            self.store,
+            self.home,
+            self.progress,
+            trap=self._statement_trap(),
+            image_functions_on=self.con,
+        )
         self.con.begin()
         try:
             table, rows = self._dispatch(statement.tree.copy(), bindings, query_ctx)
@@ -150,6 +159,21 @@ class LocalEngine:
         finally:
             bindings.close()
         return table, StatementSummary(statement.index, _kind(statement.tree), rows)
+
+    def _statement_trap(self) -> ErrorTrap:
+        """A cleared trap, guarding the image functions registered on this connection.
+
+        They are registered once, outside any statement's transaction: a rollback would
+        drop them from DuckDB's catalog but not from the connection, which then refuses
+        to register them again.
+        """
+        if self._trap is None:
+            from local_engine.images import register_image_functions
+
+            self._trap = ErrorTrap()
+            register_image_functions(self.con, self._trap)
+        self._trap.error = None
+        return self._trap
 
     def _rollback(self) -> None:
         import duckdb

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from bigquery_facts import MAX_DECODE_IMAGE_BYTES
 from local_engine.decode import MAX_IMAGE_PIXELS, decode_rgb
+from local_engine.engine import LocalEngine
 from local_engine.errors import EngineError
 from tests.support.ml_imageset import photo_like_jpeg, png_header_only, varied_images
 
@@ -70,3 +73,41 @@ def test_a_jpeg_claiming_exactly_50_megapixels_is_not_called_a_bomb() -> None:
     with pytest.raises(EngineError, match="corrupt or truncated JPEG") as refused:
         decode_rgb(jpeg_claiming(10_000, 5_000), "gs://b/x")
     assert "bomb" not in str(refused.value)
+
+
+def test_end_to_end_the_statement_fails_naming_the_object_and_the_limit(tmp_path: Path) -> None:
+    # One engine throughout: image functions keep working after a statement failed.
+    home = tmp_path / "lake"
+    for name, data in {
+        "at_limit.jpg": jpeg_claiming(10_000, 5_000),
+        "one_past.png": png_header_only(*ONE_PAST),
+        "too_big.png": PNG + b"\0" * (MAX_DECODE_IMAGE_BYTES + 1 - len(PNG)),
+        "exactly_10mb.png": PNG + b"\0" * (MAX_DECODE_IMAGE_BYTES - len(PNG)),
+    }.items():
+        path = home / "gcs" / "b" / "img" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    with LocalEngine(home, progress=False) as engine:
+        engine.create_connection("us.c")
+        engine.execute(
+            "CREATE SCHEMA ds; CREATE EXTERNAL TABLE ds.o WITH CONNECTION `us.c`"
+            " OPTIONS (object_metadata = 'SIMPLE', uris = ['gs://b/img/*'])"
+        )
+
+        def decode(name: str) -> object:
+            return engine.execute(
+                "SELECT ML.DECODE_IMAGE(data).shape AS shape FROM ds.o"
+                f" WHERE uri = 'gs://b/img/{name}'"
+            ).table
+
+        table = decode("exactly_10mb.png")
+        assert table is not None and table.to_pylist() == [{"shape": list(decode_rgb(PNG).shape)}]
+        for name, reason in {
+            "one_past.png": "42123 x 1187 pixels is over the 50,000,000-pixel limit",
+            "too_big.png": "10,000,001 bytes is larger than ML.DECODE_IMAGE's 10,000,000-byte",
+            "at_limit.jpg": "corrupt or truncated JPEG",
+        }.items():
+            with pytest.raises(
+                EngineError, match=rf"cannot decode image gs://b/img/{name}: {reason}"
+            ):
+                decode(name)
