@@ -20,7 +20,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "sqlrunner/report_html.py": (
         "tests/sqlrunner/test_report_html_hostile.py",
-        "tests/sqlrunner/test_report_html.py",
+        "tests/sqlrunner/test_report_html_render.py",
     ),
     "local_engine/decode.py": (
         "tests/local_engine/test_decode_limits.py",
