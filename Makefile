@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv googlesql check test lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv clean
+.PHONY: venv googlesql check test test-fast lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv mutation clean
 
 # GoogleSQL (ZetaSQL) analyzer and reference evaluator: the native gRPC server from the npm
 # package, pinned by version and checksum, and a descriptor set of its .proto files.
@@ -52,6 +52,15 @@ typecheck: venv
 
 pytest: venv googlesql
 	$(PY) -m pytest
+
+# The suite without the tests marked slow (the full ResNet-50 stand-in): a quicker loop.
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
+# Mutation score per module (docs/mutation.md), one module at a time under nice; long,
+# so not part of `make test`. `make mutation MODULES=pipeline/retry.py` runs one.
+mutation: venv
+	$(PY) -m tests.mutation.run $(MODULES)
 
 demo: venv
 	$(PY) -m sqlrunner demo --home $(HOME_DIR)

@@ -361,12 +361,12 @@ def _model_files(model_dir: Path, model_type: ModelType) -> tuple[str, ...]:
         )
     paths = sorted(path for path in model_dir.rglob("*") if path.is_file())
     total = sum(path.stat().st_size for path in paths)
-    if total > MAX_MODEL_BYTES:
+    if total >= MAX_MODEL_BYTES:
         raise _fail(
             key,
             str(model_dir),
-            f"holds {total / 1e6:.0f} MB; BigQuery imports models of at most "
-            f"{MAX_MODEL_BYTES / 1e6:.0f} MB",
+            f"holds {total:,} bytes; BigQuery imports models of less than "
+            f"{MAX_MODEL_BYTES / 1e6:.0f} MB ({MAX_MODEL_BYTES:,} bytes)",
         )
     return tuple(path.relative_to(model_dir).as_posix() for path in paths)
 

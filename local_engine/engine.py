@@ -28,6 +28,7 @@ from local_engine.ddl import (
     dropped_table,
 )
 from local_engine.errors import EngineError
+from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName, connection_name, connection_project
 from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations
@@ -96,6 +97,7 @@ class LocalEngine:
         self.catalog = Catalog(self.con)
         self.catalog.ensure()
         self._store = store
+        self._trap: ErrorTrap | None = None
 
     @property
     def store(self) -> ObjectStore:
@@ -136,7 +138,14 @@ class LocalEngine:
         import duckdb
 
         bindings = Bindings(self.con)
-        query_ctx = QueryContext(self.catalog, self.store, self.home, self.progress)
+        query_ctx = QueryContext(
+            self.catalog,
+            self.store,
+            self.home,
+            self.progress,
+            trap=self._statement_trap(),
+            image_functions_on=self.con,
+        )
         self.con.begin()
         try:
             claim_projects(self.catalog, projects_named(statement.tree))
@@ -155,6 +164,21 @@ class LocalEngine:
         finally:
             bindings.close()
         return table, StatementSummary(statement.index, _kind(statement.tree), rows)
+
+    def _statement_trap(self) -> ErrorTrap:
+        """A cleared trap, guarding the image functions registered on this connection.
+
+        They are registered once, outside any statement's transaction: a rollback would
+        drop them from DuckDB's catalog but not from the connection, which then refuses
+        to register them again.
+        """
+        if self._trap is None:
+            from local_engine.images import register_image_functions
+
+            self._trap = ErrorTrap()
+            register_image_functions(self.con, self._trap)
+        self._trap.error = None
+        return self._trap
 
     def _rollback(self) -> None:
         import duckdb

@@ -79,10 +79,10 @@ def _list_model_files(model_path: str, store: ModelFileStore) -> list[tuple[str,
         hint = "" if "*" in model_path else f" (a folder is written {model_path.rstrip('/')}/*)"
         raise EngineError(f"model_path {model_path} matches no files{hint}")
     total = sum(size for _, _, size in files)
-    if total > MAX_MODEL_BYTES:
+    if total >= MAX_MODEL_BYTES:
         raise EngineError(
-            f"the model at {model_path} is {total / 1e6:.1f} MB, over BigQuery's 450 MB limit"
-            " for imported models"
+            f"the model at {model_path} is {total:,} bytes; BigQuery imports models of less"
+            f" than {MAX_MODEL_BYTES / 1e6:.0f} MB ({MAX_MODEL_BYTES:,} bytes)"
         )
     return sorted(files, key=lambda f: f[1])
 

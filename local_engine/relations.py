@@ -47,6 +47,8 @@ class QueryContext:
     home: Path
     progress: bool
     trap: ErrorTrap = field(default_factory=ErrorTrap)
+    # A connection that has the image functions already, guarded by `trap`.
+    image_functions_on: duckdb.DuckDBPyConnection | None = None
     _image_functions: set[int] = field(default_factory=set)
     _listings: dict[TableName, list[ObjectInfo]] = field(default_factory=dict)
     _object_tables: dict[TableName, ObjectTableDef | None] = field(default_factory=dict)
@@ -64,7 +66,7 @@ class QueryContext:
         return self._listings[name]
 
     def ensure_image_functions(self, con: duckdb.DuckDBPyConnection) -> None:
-        if id(con) in self._image_functions:
+        if con is self.image_functions_on or id(con) in self._image_functions:
             return
         from local_engine.images import register_image_functions
 

@@ -1,11 +1,15 @@
 """The predictions report as one self-contained HTML page: inline CSS, SVG and script.
 
-A Content-Security-Policy allows only inline styles, inline script and data: images, so
-the page cannot fetch anything even if a value slipped through unescaped.
+A Content-Security-Policy allows only inline styles, the page's own script (by its hash)
+and data: images, so the page can neither fetch anything nor run an injected script even
+if a value slipped through unescaped.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import datetime
 from html import escape
 from string import Template
@@ -18,7 +22,7 @@ _PAGE = Template("""<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="$csp">
 <title>Predictions report: $table_id</title>
 <style>
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6fde; --skip: #b44d12; }
@@ -92,7 +96,14 @@ $cards
 </div>
 </section>
 </main>
-<script>
+<script>$script</script>
+</body>
+</html>
+""")
+
+# The page's one script, allowed by its hash: an injected script would not run even if
+# a value slipped through unescaped.
+_SCRIPT = """
 (function () {
   var input = document.getElementById("filter");
   var status = document.getElementById("filter-count");
@@ -110,10 +121,15 @@ $cards
   input.addEventListener("input", update);
   update();
 }());
-</script>
-</body>
-</html>
-""")
+"""
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    f"script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
+)
+# Only these become clickable: a link from an outputs file could say `javascript:...`.
+_LINK_SCHEMES = ("https://", "http://")
+_THUMBNAIL_URI = re.compile(r"data:image/jpeg;base64,[A-Za-z0-9+/]*={0,2}")
 
 _CHART_ROW = 26
 _CHART_LABEL_WIDTH = 230
@@ -199,9 +215,12 @@ def _chart(summary: PredictionsSummary) -> str:
 
 
 def _thumbnail(card: ImagePrediction, thumbnail: Thumbnail | None, name: str) -> str:
-    if thumbnail and thumbnail.data_uri:
+    if thumbnail and thumbnail.data_uri and _THUMBNAIL_URI.fullmatch(thumbnail.data_uri):
         return f'<img class="thumb" src="{thumbnail.data_uri}" alt="{_e(name)}">'
-    reason = thumbnail.problem if thumbnail else "thumbnails not requested"
+    if thumbnail is None:
+        reason = "thumbnails not requested"
+    else:
+        reason = thumbnail.problem or "not a JPEG preview"
     return f'<div class="thumb none">no preview: {_e(reason)}</div>'
 
 
@@ -213,7 +232,8 @@ def _card(card: ImagePrediction, thumbnail: Thumbnail | None) -> str:
         body = f'<p class="skip-reason">Skipped: {_e(card.skip_reason)}</p>'
     else:
         items = "".join(
-            f'<li class="label" data-rank="{label.rank}" data-class-index="{label.class_index}">'
+            f'<li class="label" data-rank="{_e(label.rank)}" '
+            f'data-class-index="{_e(label.class_index)}">'
             f'<span class="label-name" title="{_e(label.label)}">{_e(label.label)}</span>'
             f'<span class="label-score">{label.score:.1%}</span>'
             f'<span class="track"><span style="width:{max(0.0, min(label.score, 1.0)) * 100:.1f}%">'
@@ -244,6 +264,8 @@ def _links(data: ReportData) -> str:
         return ""
     anchors = "".join(
         f'<a href="{_e(link.url)}" rel="noopener noreferrer">{_e(link.text)}</a>'
+        if link.url.startswith(_LINK_SCHEMES)
+        else f"<span>{_e(link.text)}: {_e(link.url)}</span>"
         for link in data.links
     )
     return f"<nav>{anchors}</nav>"
@@ -255,6 +277,8 @@ def _notices(data: ReportData) -> str:
 
 def render_report(data: ReportData) -> str:
     return _PAGE.substitute(
+        csp=CONTENT_SECURITY_POLICY,
+        script=_SCRIPT,
         notices=_notices(data),
         table_id=_e(data.table_id),
         source=_e(data.source),

@@ -13,6 +13,53 @@ import pytest
 from pipeline.googlesql.server import GoogleSqlServer
 from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
 from sqlrunner.samples import copy_packaged_photos
+from tests.support.conversions import ConversionCache
+
+# The only reasons a test may skip: what a machine may lack without anything being broken.
+# Any other skip is reported as a failure, so a broken import or fixture cannot pass.
+ALLOWED_SKIPS = (
+    "GOOGLE_CLOUD_PROJECT is not set",
+    "the pulumi CLI is not on PATH",
+    "Debian's chromium is not installed",
+    "the CPU has no BF16 instructions",
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield  # type: ignore[misc]
+    if report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        if not any(allowed in reason for allowed in ALLOWED_SKIPS):
+            report.outcome = "failed"
+            report.longrepr = f"skipped for a reason that is no missing optional tool: {reason}"
+    return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def conversions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConversionCache]:
+    """Every CREATE MODEL of the session converts a given model once (tests/support/conversions.py).
+
+    Tests that run the engine in a subprocess `seed` its lake before and `harvest` it after.
+    """
+    from local_engine import models
+
+    cache = ConversionCache(tmp_path_factory.mktemp("conversions"))
+    patch = pytest.MonkeyPatch()
+    patch.setattr(models, "_prepare", cache.wrap(models._prepare))
+    yield cache
+    patch.undo()
+
+
+# Tests slower than the rest: the full ResNet-50 stand-in, or a whole demo in a subprocess.
+SLOW_FIXTURES = frozenset({"standin_savedmodel"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -302,7 +302,7 @@ def test_model_over_bigquerys_size_limit_is_refused(model_dir: Path) -> None:
     with (model_dir / "variables" / "variables.data-00000-of-00001").open("wb") as sparse:
         sparse.truncate(MAX_MODEL_BYTES + 1)
     message = refused(model_dir, "resnet-inference:modelDir")
-    assert "at most 450 MB" in message
+    assert "less than 450 MB" in message
 
 
 def test_unknown_model_type_is_refused(model_dir: Path) -> None:

@@ -171,7 +171,8 @@ def test_model_over_450_mb_is_refused(store: DirStore, tmp_path: Path) -> None:
     with (folder / "variables.data").open("wb") as sparse:  # sparse: no disk used
         sparse.truncate(MAX_MODEL_BYTES + 1)
     with pytest.raises(
-        EngineError, match=r"gs://big/m/\* is 450.0 MB, over BigQuery's 450 MB limit"
+        EngineError,
+        match=r"gs://big/m/\* is 450,000,002 bytes; BigQuery imports models of less than 450 MB",
     ):
         create_model("TENSORFLOW", "gs://big/m/*", store, tmp_path)
     assert not list((tmp_path / "models").glob("*")) if (tmp_path / "models").exists() else True

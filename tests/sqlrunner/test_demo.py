@@ -15,6 +15,7 @@ from rich.console import Console
 
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from sqlrunner.samples import PACKAGED_PHOTOS
+from tests.support.conversions import ConversionCache
 
 EXPECTED_URIS = sorted(
     f"gs://cloud-samples-data/vision/{Path(name).stem}.jpg" for name in PACKAGED_PHOTOS
@@ -90,12 +91,16 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
 
 
 def test_demo_cli_falls_back_to_the_untrained_standin(
-    tiny_savedmodel: Path, standin_savedmodel: Path, tmp_path: Path
+    tiny_savedmodel: Path,
+    standin_savedmodel: Path,
+    tmp_path: Path,
+    conversions: ConversionCache,
 ) -> None:
     # What `make demo` does offline: a generated model in models/ is refused, the full
     # ResNet-50 stand-in runs (ONNX conversion included) and is reported as untrained.
     models_dir = tmp_path / "resnet_50"
     shutil.copytree(tiny_savedmodel, models_dir)
+    conversions.seed(tmp_path / "lake")
     completed = subprocess.run(
         [
             sys.executable,
@@ -114,6 +119,7 @@ def test_demo_cli_falls_back_to_the_untrained_standin(
         text=True,
         timeout=600,
     )
+    conversions.harvest(tmp_path / "lake")
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "it is a generated tiny, not the real model" in completed.stdout
     assert "UNTRAINED stand-in: ResNet-50 architecture" in completed.stdout

@@ -1,0 +1,1 @@
+"""The mutation score: which modules `make mutation` mutates, and the runner that scores them."""

@@ -1,0 +1,31 @@
+"""Which modules `make mutation` mutates, with the fast tests that must kill their mutants."""
+
+from __future__ import annotations
+
+# module -> the test files run against each of its mutants (the fast ones of that module)
+MODULES: dict[str, tuple[str, ...]] = {
+    "bigquery_facts.py": ("tests/test_bigquery_facts.py",),
+    "pipeline/templates.py": (
+        "tests/pipeline/test_templates.py",
+        "tests/pipeline/test_templates_limits.py",
+    ),
+    "pipeline/retry.py": (
+        "tests/pipeline/test_retry_decisions.py",
+        "tests/pipeline/test_bigquery.py",
+    ),
+    "pipeline/post_deploy.py": (
+        "tests/pipeline/test_post_deploy_step.py",
+        "tests/infra/test_post_deploy.py",
+        "tests/sqlrunner/commands/test_hook.py",
+    ),
+    "sqlrunner/report_html.py": (
+        "tests/sqlrunner/test_report_html_hostile.py",
+        "tests/sqlrunner/test_report_html_render.py",
+    ),
+    "local_engine/decode.py": (
+        "tests/local_engine/test_decode_limits.py",
+        "tests/local_engine/test_decode.py",
+    ),
+    "infra/config.py": ("tests/infra/test_config.py", "tests/infra/test_stack_config_keys.py"),
+    "local_engine/ddl.py": ("tests/local_engine/test_engine.py",),
+}
