@@ -16,10 +16,11 @@ from infra.post_deploy import PROP_KEYS, PostDeployProvider
 from pipeline import post_deploy
 from pipeline.templates import RenderedTemplate, RenderOptions, render_file
 from tests.support.pulumi_harness import DYNAMIC, Deployment, deploy_main, write_model_dir
+from tests.support.savedmodel_pb import resnet_signature_pb
 
 PROJECT = "sql-test-project"
 STACK = "dev"
-MODEL_FILES = {"saved_model.pb": b"graph", "variables/variables.index": b"index"}
+MODEL_FILES = {"saved_model.pb": resnet_signature_pb(), "variables/variables.index": b"index"}
 OUTPUTS: dict[str, Any] = {
     "project": PROJECT,
     "location": "US",

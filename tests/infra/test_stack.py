@@ -55,6 +55,11 @@ CONTRACT_KEYS = {
     "dataset_console_url",
 }
 KEYS_ADDED_LATER = {
+    "model_input",
+    "model_output",
+    "image_size",
+    "class_count",
+    "background_class",
     "predictions_rows",
     "labels_table_id",
     "looker_studio_url",
