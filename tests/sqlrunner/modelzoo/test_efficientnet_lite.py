@@ -214,3 +214,17 @@ def test_modelzoo_command_builds_a_copy(
         modelzoo_main(["efficientnet-lite0", "--dest", str(dest), "--cache-dir", str(cache)]) == 1
     )
     assert "already exists" in capsys.readouterr().err
+
+
+def test_modelzoo_verify_knows_the_trained_model(
+    efficientnet_savedmodel: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert modelzoo_main(["verify", str(efficientnet_savedmodel)]) == 0
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith(
+            "image float32 [-1,224,224,3] -> probabilities float32 [-1,1000] (no background class); "
+            "generated, trained (efficientnet-lite0)"
+        )
+    )
