@@ -125,12 +125,19 @@ def _read_storage(handle: IO[bytes], storage: _StorageRef | None, path: Path) ->
 def _materialise(view: Any, buffers: dict[str, bytes], path: Path) -> np.ndarray:
     if not isinstance(view, _TensorView):
         raise SqlRunnerError(f"{path}: an entry of the state dict is not a tensor")
-    raw = buffers[view.storage.key]
+    if view.offset < 0 or any(n < 0 for n in view.sizes) or any(s < 0 for s in view.strides):
+        # as_strided trusts its arguments: a negative one would read outside the buffer.
+        raise SqlRunnerError(f"{path}: a tensor has a negative offset, size or stride")
+    if len(view.sizes) != len(view.strides):
+        raise SqlRunnerError(f"{path}: a tensor's sizes and strides differ in length")
+    raw = buffers.get(view.storage.key)
     itemsize = np.dtype(view.storage.dtype).itemsize
+    if raw is None or len(raw) != view.storage.size * itemsize:
+        raise SqlRunnerError(f"{path}: storage {view.storage.key} is missing or of another size")
     flat = np.frombuffer(raw, dtype=view.storage.dtype, count=view.storage.size)
-    extent = view.offset + sum((n - 1) * s for n, s in zip(view.sizes, view.strides, strict=True))
     if any(n == 0 for n in view.sizes):
         return np.zeros(view.sizes, dtype=view.storage.dtype)
+    extent = view.offset + sum((n - 1) * s for n, s in zip(view.sizes, view.strides, strict=True))
     if extent >= view.storage.size:
         raise SqlRunnerError(f"{path}: a tensor reaches past the end of its storage")
     strided = np.lib.stride_tricks.as_strided(
@@ -139,4 +146,4 @@ def _materialise(view: Any, buffers: dict[str, bytes], path: Path) -> np.ndarray
         strides=tuple(s * itemsize for s in view.strides),
         writeable=False,
     )
-    return np.array(strided, copy=True)
+    return np.array(strided, copy=True, order="C")

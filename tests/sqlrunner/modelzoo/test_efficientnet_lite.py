@@ -228,3 +228,91 @@ def test_modelzoo_verify_knows_the_trained_model(
             "generated, trained (efficientnet-lite0)"
         )
     )
+
+
+def _legacy_file(path: Path, tensors: dict[str, tuple[np.ndarray, int, tuple[int, ...]]]) -> None:
+    """A legacy checkpoint laid out the way torch.save wrote it before 1.6, written without
+    torch: each entry is (storage contents, offset, strides), viewed as a 2x3 tensor."""
+    import io
+    import sys
+    import types
+
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+
+    class FloatStorage:
+        pass
+
+    def _rebuild_tensor_v2(*args: object) -> None:
+        raise AssertionError("never called while writing")
+
+    FloatStorage.__module__ = "torch"
+    FloatStorage.__qualname__ = "FloatStorage"
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    torch.FloatStorage = FloatStorage  # type: ignore[attr-defined]
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2  # type: ignore[attr-defined]
+
+    class Storage:
+        def __init__(self, key: str, size: int) -> None:
+            self.key, self.size = key, size
+
+    class Tensor:
+        def __init__(self, storage: Storage, offset: int, strides: tuple[int, ...]) -> None:
+            self.storage, self.offset, self.strides = storage, offset, strides
+
+        def __reduce__(self) -> tuple[object, ...]:
+            args = (self.storage, self.offset, (2, 3), self.strides, False, {})
+            return (_rebuild_tensor_v2, args)
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj: object) -> object:
+            if isinstance(obj, Storage):
+                return ("storage", FloatStorage, obj.key, "cpu", obj.size, None)
+            return None
+
+    state = {
+        name: Tensor(Storage(name, storage.size), offset, strides)
+        for name, (storage, offset, strides) in tensors.items()
+    }
+    body = io.BytesIO()
+    saved = {name: sys.modules.get(name) for name in ("torch", "torch._utils")}
+    sys.modules["torch"], sys.modules["torch._utils"] = torch, utils
+    try:
+        for header in (LEGACY_MAGIC, 1001, {"protocol_version": 1001}):
+            pickle.dump(header, body, protocol=2)
+        Pickler(body, protocol=2).dump(state)
+        pickle.dump(list(tensors), body, protocol=2)
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    for storage, _, _ in tensors.values():
+        body.write(storage.size.to_bytes(8, "little"))
+        body.write(storage.astype("<f4").tobytes())
+    path.write_bytes(body.getvalue())
+
+
+def test_reader_honours_offsets_and_strides(tmp_path: Path) -> None:
+    storage = np.arange(10, dtype=np.float32)
+    path = tmp_path / "strided.pth"
+    # A 2x3 tensor stored transposed (column-major) starting at element 2.
+    _legacy_file(path, {"hwio": (storage, 2, (1, 2))})
+    got = read_legacy_state_dict(path)["hwio"]
+    np.testing.assert_array_equal(got, [[2, 4, 6], [3, 5, 7]])
+    assert got.flags.c_contiguous and got.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("offset", "strides", "message"),
+    [(0, (-1, 1), "negative"), (5, (3, 1), "past the end"), (-1, (3, 1), "negative")],
+)
+def test_reader_refuses_views_outside_their_storage(
+    tmp_path: Path, offset: int, strides: tuple[int, ...], message: str
+) -> None:
+    path = tmp_path / "hostile.pth"
+    _legacy_file(path, {"negative": (np.arange(6, dtype=np.float32), offset, strides)})
+    with pytest.raises(SqlRunnerError, match=message):
+        read_legacy_state_dict(path)
