@@ -207,6 +207,7 @@ def local_stack_outputs(
     The local lake has no service account: `connection_service_account` is empty.
     """
     project = LOCAL_PROJECT
+    spec = model_spec or ModelSpec()
     predictions_table_id = f"{project}.{dataset_id}.{predictions_table}"
     model_id = f"{project}.{dataset_id}.{model_name}"
     urls = looker.dashboard_urls(predictions_table_id, model_id)
@@ -231,18 +232,12 @@ def local_stack_outputs(
         model_console_url=urls["model_console_url"],
         looker_studio_url=urls["looker_studio_url"],
         model_description=model_description,
-        **_spec_fields(model_spec or ModelSpec()),
+        model_input=spec.input_name,
+        model_output=spec.output_name,
+        image_size=spec.image_size,
+        class_count=spec.class_count,
+        background_class=spec.background_class,
     )
-
-
-def _spec_fields(spec: ModelSpec) -> dict[str, Any]:
-    return {
-        "model_input": spec.input_name,
-        "model_output": spec.output_name,
-        "image_size": spec.image_size,
-        "class_count": spec.class_count,
-        "background_class": spec.background_class,
-    }
 
 
 def write_local_outputs(home: Path, outputs: StackOutputs) -> Path:
