@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bench.engine_run import EngineRun
 from bench.profile import ProfileSummary
 from bench.run import BenchResults, CaseResult
+from bench.trained import SECTION_END, SECTION_START, render_section
 
 # The project's speed and memory targets on these 2-core machines.
 TARGET_B_OVER_A = 0.85
@@ -495,6 +496,13 @@ def _load_note(results: BenchResults) -> list[str]:
     return [note, ""]
 
 
+def _trained_section(results: BenchResults, command: str) -> list[str]:
+    if results.trained is not None:
+        return render_section(results.trained, command)
+    reason = results.trained_error or "not measured"
+    return [SECTION_START, "## The trained model", "", f"Not measured: {reason}.", SECTION_END]
+
+
 def render(results: BenchResults, command: str) -> str:
     config, machine = results.config, results.machine
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -539,6 +547,8 @@ def render(results: BenchResults, command: str) -> str:
         "## Reduced precision (BF16, opt-in)",
         "",
         *_bf16_section(results),
+        "",
+        *_trained_section(results, command),
         "",
         "## Where the time goes",
         "",

@@ -33,6 +33,7 @@ from bench.profile import ProfileSummary, profile_engine
 from bench.rounds import Repeated, interleaved
 from bench.tensors import photo_tensors
 from bench.timing import Throughput
+from bench.trained import TrainedFigures, measure_trained
 from bench.workspace import Workspace
 
 T = TypeVar("T")
@@ -127,6 +128,9 @@ class BenchResults:
     load_before: float = 0.0
     load_after: float = 0.0
     log: list[str] = field(default_factory=list)
+    # The trained EfficientNet-Lite0's BF16 agreement and throughput (bench.trained).
+    trained: TrainedFigures | None = None
+    trained_error: str | None = None
 
     def ceiling(self) -> CaseResult | None:
         """The fastest FP32 runtime setting on pre-built batches (case A)."""
@@ -369,6 +373,11 @@ def run_benchmark(config: BenchConfig) -> BenchResults:
                 lambda: profile_engine(lake.home, config.count, warmup, config.work_dir),
             )
     _compare_bf16(results, space)
+    results.trained, results.trained_error = _attempt(
+        log,
+        "trained model: BF16 against FP32, own throughput",
+        lambda: measure_trained(config.work_dir, config.count, config.batch_size, threads),
+    )
     results.seconds = time.perf_counter() - started
     results.load_after = os.getloadavg()[0]
     save_results(results, config.work_dir / "results.json")

@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -25,6 +25,16 @@ from bigquery_facts import (
     MODEL_TYPE_FILES,
     SLOT_INCREMENT,
     NamingRule,
+)
+from pipeline.errors import SqlRunnerError
+from pipeline.model_spec import (
+    DEFAULT_BACKGROUND,
+    DEFAULT_CLASS_COUNT,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_INPUT,
+    DEFAULT_OUTPUT,
+    ModelSpec,
+    check_model_dir,
 )
 
 NAMESPACE = "resnet-inference"
@@ -47,6 +57,12 @@ DEFAULTS: Mapping[str, object] = {
     "modelPrefix": "resnet_50",
     "predictionsTable": "predictions",
     "topK": 5,
+    # The model the templates are rendered for; the defaults are the walkthrough's ResNet-50.
+    "modelInput": DEFAULT_INPUT,
+    "modelOutput": DEFAULT_OUTPUT,
+    "imageSize": DEFAULT_IMAGE_SIZE,
+    "classCount": DEFAULT_CLASS_COUNT,
+    "backgroundClass": DEFAULT_BACKGROUND,
     "labels": None,
     "createReservation": True,
     "reservationName": None,
@@ -101,6 +117,7 @@ class StackConfig:
     top_k: int
     labels: Mapping[str, str]
     reservation: ReservationConfig
+    model_spec: ModelSpec = field(default_factory=ModelSpec)
 
     @property
     def object_table_id(self) -> str:
@@ -199,6 +216,10 @@ def parse_config(raw: Mapping[str, object], *, project: str | None, stack: str) 
             f"config {_qualified('maxSlots')}: baselineSlots + maxSlots must be at least "
             f"{SLOT_INCREMENT}, or the reservation can never run a query"
         )
+    model_spec = _model_spec(values, model_dir, model_type)
+    top_k = values.positive_int("topK")
+    if top_k > model_spec.class_count:
+        raise _fail("topK", top_k, f"is more than the model's {model_spec.class_count} classes")
     return StackConfig(
         project=project_id,
         stack=stack,
@@ -214,10 +235,45 @@ def parse_config(raw: Mapping[str, object], *, project: str | None, stack: str) 
         model_type=model_type,
         model_prefix=values.named("modelPrefix", naming.OBJECT_PREFIX),
         predictions_table=values.named("predictionsTable", naming.TABLE_NAME),
-        top_k=values.positive_int("topK"),
+        top_k=top_k,
         labels=_labels(values.string_map("labels"), stack),
         reservation=reservation,
+        model_spec=model_spec,
     )
+
+
+_SPEC_KEYS = {
+    "model_input": "modelInput",
+    "model_output": "modelOutput",
+    "image_size": "imageSize",
+    "class_count": "classCount",
+    "background_class": "backgroundClass",
+}
+
+
+def _model_spec(values: _Values, model_dir: Path, model_type: ModelType) -> ModelSpec:
+    """The configured model, checked against the SavedModel's own signature in `model_dir`."""
+    spec = ModelSpec(
+        input_name=values.text("modelInput"),
+        output_name=values.text("modelOutput"),
+        image_size=values.positive_int("imageSize"),
+        class_count=values.positive_int("classCount"),
+        background_class=values.boolean("backgroundClass"),
+    )
+    try:
+        spec.validate("config")
+    except SqlRunnerError as exc:
+        message = str(exc)
+        for output_key, config_key in _SPEC_KEYS.items():
+            message = message.replace(f"config {output_key}:", f"config {_qualified(config_key)}:")
+        raise StackConfigError(message) from None
+    if model_type is ModelType.TENSORFLOW:
+        try:
+            check_model_dir(spec, model_dir)
+        except SqlRunnerError as exc:
+            keys = ", ".join(_qualified(key) for key in _SPEC_KEYS.values())
+            raise StackConfigError(f"config {keys}: {exc}") from None
+    return spec
 
 
 def _qualified(key: str) -> str:

@@ -41,6 +41,8 @@ def stack_outputs(config: StackConfig, resources: StackResources) -> dict[str, p
         "predictions_table_id": config.predictions_table_id,
         "labels_table_id": f"{config.project}.{config.dataset_id}.{LABELS_TABLE_NAME}",
         "top_k": config.top_k,
+        # model_input, model_output, image_size, class_count, background_class
+        **config.model_spec.as_outputs(),
         "dataset_console_url": lake.dataset.dataset_id.apply(
             lambda dataset_id: dataset_console_url(config.project, dataset_id)
         ),

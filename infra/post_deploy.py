@@ -21,6 +21,7 @@ import pulumi.dynamic
 from infra.config import StackConfig
 from infra.stack import StackResources
 from pipeline.errors import SqlRunnerError
+from pipeline.outputs import MODEL_OUTPUT_KEYS
 
 if TYPE_CHECKING:
     from pipeline.post_deploy import Executor, StepInputs
@@ -47,6 +48,7 @@ RENDER_KEYS = (
     "model_id",
     "predictions_table_id",
     "top_k",
+    *MODEL_OUTPUT_KEYS,
 )
 
 

@@ -20,6 +20,15 @@ from typing import Any
 from bigquery_facts import LOCAL_PROJECT
 from pipeline import looker
 from pipeline.errors import SqlRunnerError
+from pipeline.model_spec import (
+    DEFAULT_BACKGROUND,
+    DEFAULT_CLASS_COUNT,
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_INPUT,
+    DEFAULT_OUTPUT,
+    ModelSpec,
+    spec_from_outputs,
+)
 
 OUTPUTS_FILE_NAME = "outputs.json"
 
@@ -49,6 +58,15 @@ class StackOutputs:
     looker_studio_url: str
     # Only a stack that creates its own reservation exports this one.
     reservation_name: str | None = None
+    # The model the templates are rendered for; an older stack without them means the
+    # walkthrough's ResNet-50 (pipeline.model_spec's defaults).
+    model_input: str = DEFAULT_INPUT
+    model_output: str = DEFAULT_OUTPUT
+    image_size: int = DEFAULT_IMAGE_SIZE
+    class_count: int = DEFAULT_CLASS_COUNT
+    background_class: bool = DEFAULT_BACKGROUND
+    # Which model the outputs were produced with, in words (the local lake says it).
+    model_description: str | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, source: str) -> StackOutputs:
@@ -62,24 +80,39 @@ class StackOutputs:
         fields: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             value = values.get(field.name)
-            expected = int if field.name in _INT_KEYS else str
             if value is None and field.name in _OPTIONAL_KEYS:
                 continue
-            if not isinstance(value, expected) or isinstance(value, bool):
-                raise SqlRunnerError(
-                    f"{source}: output {field.name} should be "
-                    f"{'an integer' if expected is int else 'a string'}, got {value!r}"
-                )
+            if field.name in _BOOL_KEYS:
+                if not isinstance(value, bool):
+                    raise SqlRunnerError(
+                        f"{source}: output {field.name} should be true or false, got {value!r}"
+                    )
+            else:
+                expected = int if field.name in _INT_KEYS else str
+                if not isinstance(value, expected) or isinstance(value, bool):
+                    raise SqlRunnerError(
+                        f"{source}: output {field.name} should be "
+                        f"{'an integer' if expected is int else 'a string'}, got {value!r}"
+                    )
             fields[field.name] = value
-        return cls(**fields)
+        outputs = cls(**fields)
+        outputs.model_spec()  # refuses model values no template can take
+        return outputs
 
-    def to_dict(self) -> dict[str, str | int]:
+    def model_spec(self) -> ModelSpec:
+        """The model the templates are rendered for, validated."""
+        return spec_from_outputs(self.to_dict())
+
+    def to_dict(self) -> dict[str, str | int | bool]:
         """The JSON object `pulumi stack output --json` would print for this stack."""
         return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
 
 
-_INT_KEYS = frozenset({"top_k", "predictions_rows"})
-_OPTIONAL_KEYS = frozenset({"reservation_name"})
+_INT_KEYS = frozenset({"top_k", "predictions_rows", "image_size", "class_count"})
+_BOOL_KEYS = frozenset({"background_class"})
+# Written by every stack now; an older stack's outputs without them mean ResNet-50.
+MODEL_OUTPUT_KEYS = tuple(ModelSpec().as_outputs())
+_OPTIONAL_KEYS = frozenset({"reservation_name", "model_description", *MODEL_OUTPUT_KEYS})
 
 
 def output_keys() -> tuple[str, ...]:
@@ -166,12 +199,15 @@ def local_stack_outputs(
     predictions_rows: int,
     location: str = "US",
     connection: str = "lake-connection",
+    model_spec: ModelSpec | None = None,
+    model_description: str | None = None,
 ) -> StackOutputs:
     """The outputs a stack would export, for a lake the local engine has just filled.
 
     The local lake has no service account: `connection_service_account` is empty.
     """
     project = LOCAL_PROJECT
+    spec = model_spec or ModelSpec()
     predictions_table_id = f"{project}.{dataset_id}.{predictions_table}"
     model_id = f"{project}.{dataset_id}.{model_name}"
     urls = looker.dashboard_urls(predictions_table_id, model_id)
@@ -195,6 +231,12 @@ def local_stack_outputs(
         predictions_console_url=urls["predictions_console_url"],
         model_console_url=urls["model_console_url"],
         looker_studio_url=urls["looker_studio_url"],
+        model_description=model_description,
+        model_input=spec.input_name,
+        model_output=spec.output_name,
+        image_size=spec.image_size,
+        class_count=spec.class_count,
+        background_class=spec.background_class,
     )
 
 

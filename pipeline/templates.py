@@ -27,6 +27,7 @@ from bigquery_facts import (
 from bigquery_scripts import ScriptSplitError, split_script
 from pipeline.errors import SqlRunnerError
 from pipeline.labels import load_labels
+from pipeline.model_spec import check_model_dir, spec_from_outputs
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # The post-deploy step's statements, in the order they run.
@@ -40,6 +41,9 @@ _GCS_URI = re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[A-Za-z0-9._/-]
 class RenderOptions:
     full_refresh: bool = False
     max_image_bytes: int = MAX_DECODE_IMAGE_BYTES
+    # The model's SavedModel directory when it is on this machine: rendering then refuses
+    # outputs whose model_input/model_output/image_size/class_count do not match it.
+    local_model_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,9 @@ def _model_files_uri(outputs: Outputs) -> str:
 
 def _top_k(outputs: Outputs) -> str:
     value = outputs.get("top_k", 5)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1001:
-        raise SqlRunnerError(f"top_k: {value!r} is not an integer from 1 to 1001")
+    classes = spec_from_outputs(outputs).class_count
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= classes:
+        raise SqlRunnerError(f"top_k: {value!r} is not an integer from 1 to {classes}")
     return str(value)
 
 
@@ -115,8 +120,17 @@ def _string_list(values: Sequence[str]) -> str:
     return ", ".join(_string_literal(value) for value in values)
 
 
-def _labels_array() -> str:
-    return f"[{_string_list(load_labels())}]"
+def _labels_array(outputs: Outputs) -> str:
+    """The model's class names in output order: with or without index 0 "background"."""
+    labels = load_labels()
+    if not spec_from_outputs(outputs).background_class:
+        labels = labels[1:]
+    return f"[{_string_list(labels)}]"
+
+
+def _column(outputs: Outputs, key: str) -> str:
+    spec = spec_from_outputs(outputs)
+    return _quoted(spec.input_name if key == "model_input" else spec.output_name)
 
 
 def _positive_int(value: int, key: str) -> str:
@@ -136,7 +150,10 @@ PLACEHOLDERS: dict[str, Placeholder] = {
     "model_type": lambda o, _: _model_type(o),
     "model_files_uri": lambda o, _: _model_files_uri(o),
     "top_k": lambda o, _: _top_k(o),
-    "imagenet_labels": lambda _o, _opts: _labels_array(),
+    "imagenet_labels": lambda o, _: _labels_array(o),
+    "model_input": lambda o, _: _column(o, "model_input"),
+    "model_output": lambda o, _: _column(o, "model_output"),
+    "image_size": lambda o, _: str(spec_from_outputs(o).image_size),
     "full_refresh": lambda _, opts: "TRUE" if opts.full_refresh else "FALSE",
     "max_image_bytes": lambda _, opts: _positive_int(opts.max_image_bytes, "max_image_bytes"),
     "decodable_content_types": lambda _o, _opts: _string_list(DECODABLE_CONTENT_TYPES),
@@ -144,6 +161,8 @@ PLACEHOLDERS: dict[str, Placeholder] = {
 
 
 def render_text(text: str, outputs: Outputs, options: RenderOptions, source: str) -> str:
+    if options.local_model_dir is not None:
+        check_model_dir(spec_from_outputs(outputs), options.local_model_dir)
     template = Template(text)
     if not template.is_valid():
         raise SqlRunnerError(f"{source}: a '$' that is not a ${{name}} placeholder ('$$' is '$')")

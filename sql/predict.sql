@@ -32,14 +32,14 @@ INSERT INTO ${predictions_table_id}
    model_id, predicted_at)
 WITH
   scores AS (
-    SELECT uri, generation, content_type, size, activation_49
+    SELECT uri, generation, content_type, size, ${model_output} AS scores
     FROM ML.PREDICT(
       MODEL ${model_id},
       (
         -- Only what ML.DECODE_IMAGE can decode: JPEG, PNG or BMP, within its size limit.
         SELECT
           uri, generation, content_type, size,
-          ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1
+          ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), ${image_size}, ${image_size}, FALSE) AS ${model_input}
         FROM ${object_table_id}
         WHERE content_type IN (${decodable_content_types})
           AND size <= ${max_image_bytes}
@@ -47,7 +47,7 @@ WITH
       )
     )
   ),
-  -- The k highest of each image's 1001 scores, best first. ARRAY_AGG ... LIMIT keeps
+  -- The k highest of each image's class scores, best first. ARRAY_AGG ... LIMIT keeps
   -- only k entries per image while it aggregates, so the scores are never ranked as
   -- rows. Ties go to the lower class index: `-class_index DESC` is `class_index ASC`
   -- written in the same direction as the score, which the local engine's streaming
@@ -60,7 +60,7 @@ WITH
         ORDER BY score DESC, -class_index DESC
         LIMIT ${top_k}
       ) AS best
-    FROM scores AS s, UNNEST(s.activation_49) AS score WITH OFFSET AS class_index
+    FROM scores AS s, UNNEST(s.scores) AS score WITH OFFSET AS class_index
     GROUP BY s.uri, s.generation, s.content_type, s.size
   ),
   -- Ranks (1 first) and labels for those k entries.

@@ -1,7 +1,9 @@
 """`make demo`: the whole job on this machine, no cloud account, one command.
 
-Puts sample photos into the local bucket the walkthrough's URI names, gets a ResNet-50
-(the real one if it is here or downloadable, else the untrained stand-in, saying so),
+Puts sample photos into the local bucket the walkthrough's URI names, gets a model (the
+walkthrough's real ResNet-50 if it is here or downloadable, else the trained
+EfficientNet-Lite0 from the model zoo, the untrained stand-in only when asked; every
+output names the one used),
 copies its files into the lake's bucket the way the stack uploads them, creates the
 dataset, connection and object table, then runs the project's own `sql/` templates
 through the local engine and prints the top labels of every image.
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 DATASET = "resnet_inference_test"
 BUCKET = "local-bucket"
-MODEL_FOLDER = "resnet_50"
 MODEL_NAME = "resnet"
 OBJECT_TABLE = "vision_images"
 PREDICTIONS_TABLE = "predictions"
@@ -56,6 +57,11 @@ class DemoOptions:
     allow_network: bool = True
     # Where the stand-in is built and reused; default HOME/cache/standin.
     standin_cache: Path | None = None
+    # Run the untrained ResNet-50 stand-in instead of the trained EfficientNet-Lite0
+    # when the real ResNet-50 is not available.
+    standin: bool = False
+    # Where EfficientNet-Lite0 is built and reused; default HOME/cache/efficientnet.
+    trained_cache: Path | None = None
     top_k: int = 5
     labels_shown: int = 3
 
@@ -92,21 +98,24 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
             console.print(f"      walkthrough images not used: {samples.fallback_reason}")
         console.print(f"      {len(samples.paths)} images from {samples.source}")
 
-    with step("model", f"the real ResNet-50 in {options.models_dir} if valid, else the stand-in"):
+    fallback = "the untrained stand-in" if options.standin else "the trained EfficientNet-Lite0"
+    with step("model", f"the real ResNet-50 in {options.models_dir} if valid, else {fallback}"):
         model = choose_model(
             options.models_dir,
             options.standin_cache or home / "cache" / "standin",
             allow_network=options.allow_network,
             say=lambda line: console.print(f"      {line}"),
+            standin=options.standin,
+            trained_cache=options.trained_cache or home / "cache" / "efficientnet",
         )
         _describe_model(console, model)
 
-    model_uri = f"gs://{BUCKET}/{MODEL_FOLDER}/*"
+    model_uri = f"gs://{BUCKET}/{model.folder}/*"
     with step("model files", f"copied to {model_uri}"):
-        copied = _copy_model_files(model.path, home / "gcs" / BUCKET / MODEL_FOLDER)
+        copied = _copy_model_files(model.path, home / "gcs" / BUCKET / model.folder)
         console.print(f"      {copied} files")
 
-    outputs = _outputs(model_uri, options.top_k, predictions_rows=0)
+    outputs = _outputs(model, model_uri, options.top_k, predictions_rows=0)
     values: dict[str, object] = dict(outputs.to_dict())
     with LocalEngine(home) as engine:
         lake = f"dataset {DATASET}, connection {_connection()}, object table {OBJECT_TABLE}"
@@ -119,7 +128,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
         executor = LocalExecutor(engine)
         with step("sql/", ", ".join(PIPELINE) + " on the local engine"):
             for name in PIPELINE:
-                rendered = render_file(name, values, RenderOptions(full_refresh=True))
+                render_options = RenderOptions(full_refresh=True, local_model_dir=model.path)
+                rendered = render_file(name, values, render_options)
                 console.print(f"      {name}")
                 started = time.perf_counter()
                 rows_written += executor.run(rendered, run_key="demo")
@@ -129,7 +139,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
         with step("results", f"from {outputs.predictions_table_id}"):
             predictions = _read_predictions(engine, outputs, options.labels_shown)
 
-    outputs = _outputs(model_uri, options.top_k, predictions_rows=rows_written)
+    outputs = _outputs(model, model_uri, options.top_k, predictions_rows=rows_written)
     outputs_path = write_local_outputs(home, outputs)
     result = DemoResult(samples, model, outputs, predictions, predict_seconds)
     _print_results(console, result)
@@ -162,8 +172,10 @@ class _Steps:
 
 
 def _describe_model(console: Console, model: ModelChoice) -> None:
-    style = "" if model.trained else "bold yellow"
+    style = "" if model.trained and model.walkthrough_model else "bold yellow"
+    console.print(f"      using {model.title}", style=style)
     console.print(f"      {model.description}", style=style)
+    console.print(f"      signature: {model.spec.describe()}")
 
 
 def _copy_model_files(source: Path, dest: Path) -> int:
@@ -178,11 +190,13 @@ def _connection() -> str:
     return f"{LOCATION.lower()}.{CONNECTION}"
 
 
-def _outputs(model_uri: str, top_k: int, *, predictions_rows: int) -> StackOutputs:
+def _outputs(
+    model: ModelChoice, model_uri: str, top_k: int, *, predictions_rows: int
+) -> StackOutputs:
     return local_stack_outputs(
         dataset_id=DATASET,
         bucket_name=BUCKET,
-        model_name=MODEL_NAME,
+        model_name=MODEL_NAME if model.walkthrough_model else model.folder,
         model_files_uri=model_uri,
         model_type="TENSORFLOW",
         object_table=OBJECT_TABLE,
@@ -192,6 +206,8 @@ def _outputs(model_uri: str, top_k: int, *, predictions_rows: int) -> StackOutpu
         predictions_rows=predictions_rows,
         location=LOCATION,
         connection=CONNECTION,
+        model_spec=model.spec,
+        model_description=model.title,
     )
 
 
@@ -221,7 +237,7 @@ def _read_predictions(engine: LocalEngine, outputs: StackOutputs, shown: int) ->
 
 
 def _print_results(console: Console, result: DemoResult) -> None:
-    title = "Top labels"
+    title = f"Top labels of {result.model.title}"
     if not result.model.trained:
         title += " ([bold yellow]UNTRAINED stand-in: these labels mean nothing[/bold yellow])"
     table = Table(title=title, show_lines=True)
@@ -237,6 +253,6 @@ def _print_results(console: Console, result: DemoResult) -> None:
     count = sum(1 for p in result.predictions if not p.skip_reason)
     rate = count / result.predict_seconds if result.predict_seconds > 0 else 0.0
     console.print(
-        f"{count} images predicted in {result.predict_seconds:.1f} s "
+        f"{count} images predicted by {result.model.title} in {result.predict_seconds:.1f} s "
         f"({rate:.1f} images/s end to end, predict.sql)"
     )

@@ -30,3 +30,15 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
 def outputs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     path: Path = args.outputs or lake_home(args.home) / "outputs.json"
     return read_outputs_mapping(path)
+
+
+def local_model_dir(args: argparse.Namespace, outputs: dict[str, Any]) -> Path | None:
+    """The model's SavedModel directory in the local lake, when `model_files_uri` names one
+    there (HOME/gcs/BUCKET/PATH); rendering then checks it against the model outputs."""
+    uri = outputs.get("model_files_uri")
+    if outputs.get("model_type") != "TENSORFLOW" or not isinstance(uri, str):
+        return None
+    if not uri.startswith("gs://"):
+        return None
+    folder = lake_home(args.home) / "gcs" / uri.removeprefix("gs://").rstrip("*").rstrip("/")
+    return folder if (folder / "saved_model.pb").is_file() else None

@@ -164,6 +164,7 @@ def build_report(
     max_cards: int = DEFAULT_MAX_CARDS,
     links: Sequence[ReportLink] = (),
     notices: Sequence[str] = (),
+    model_title: str = "ResNet-50",
 ) -> ReportData:
     """Query the predictions table and fetch thumbnails (none when `fetch` is None)."""
     queries = report_queries(table_id, max_cards)
@@ -182,6 +183,7 @@ def build_report(
         generated_at=datetime.now(UTC),
         links=tuple(links),
         notices=tuple(notices),
+        model_title=model_title,
     )
 
 
@@ -240,20 +242,26 @@ def write_local_report(
             fetch=fetch,
             max_cards=max_cards,
             notices=standin_notices(home, outputs),
+            model_title=outputs.model_description
+            if outputs and outputs.model_description
+            else "ResNet-50",
         )
     return write_report_html(data, out or home / REPORT_FILE_NAME), data
 
 
 def standin_notices(home: Path, outputs: StackOutputs | None) -> tuple[str, ...]:
-    """A warning when the lake's model files are a generated stand-in (they carry STANDIN.json)."""
+    """A warning when the lake's model files are a generated stand-in (they carry STANDIN.json),
+    and a note when a trained generated model is not the walkthrough's ResNet-50."""
     from sqlrunner.modelzoo.marker import read_marker
 
     if outputs is None or not outputs.model_files_uri.startswith("gs://"):
         return ()
     folder = outputs.model_files_uri.removeprefix("gs://").rstrip("*").rstrip("/")
     marker = read_marker(home / "gcs" / folder)
-    if marker is None or marker.trained:
+    if marker is None:
         return ()
+    if marker.trained:
+        return (f"Model {outputs.model_id}: {marker.note}.",)
     return (
         f"Model {outputs.model_id} is an untrained stand-in: its labels mean nothing. {marker.note}",
     )

@@ -72,6 +72,8 @@ class ReportData:
     links: tuple[ReportLink, ...] = field(default=())
     # Warnings shown at the top of the page, e.g. that the model is an untrained stand-in.
     notices: tuple[str, ...] = field(default=())
+    # The model named in the page's title and header.
+    model_title: str = "ResNet-50"
 
     @property
     def capped(self) -> bool:

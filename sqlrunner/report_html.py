@@ -23,7 +23,7 @@ _PAGE = Template("""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="$csp">
-<title>Predictions report: $table_id</title>
+<title>$model_title predictions report: $table_id</title>
 <style>
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6fde; --skip: #b44d12; }
 * { box-sizing: border-box; }
@@ -72,7 +72,7 @@ nav a { display: inline-block; margin: 10px 14px 0 0; color: var(--accent); }
 </head>
 <body>
 <header>
-<h1>ResNet-50 predictions</h1>
+<h1>$model_title predictions</h1>
 <p class="sub">$table_id &middot; $source &middot; generated $generated_at</p>
 $links
 $notices
@@ -280,6 +280,7 @@ def render_report(data: ReportData) -> str:
         csp=CONTENT_SECURITY_POLICY,
         script=_SCRIPT,
         notices=_notices(data),
+        model_title=_e(data.model_title),
         table_id=_e(data.table_id),
         source=_e(data.source),
         generated_at=_e(_when(data.generated_at)),

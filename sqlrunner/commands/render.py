@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.templates import RenderOptions, render_file
 from sqlrunner.commands import add_command
-from sqlrunner.outputs_file import add_outputs_arguments, outputs_from_args
+from sqlrunner.outputs_file import add_outputs_arguments, local_model_dir, outputs_from_args
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outputs = outputs_from_args(args)
-    rendered = render_file(args.file, outputs, RenderOptions(full_refresh=args.full_refresh))
+    options = RenderOptions(
+        full_refresh=args.full_refresh, local_model_dir=local_model_dir(args, outputs)
+    )
+    rendered = render_file(args.file, outputs, options)
     print(rendered.sql, end="" if rendered.sql.endswith("\n") else "\n")
     return 0

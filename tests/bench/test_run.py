@@ -116,3 +116,19 @@ def test_cli_help_names_quick_mode() -> None:
         cwd=REPO_ROOT,
     )
     assert "--quick" in completed.stdout and "--out" in completed.stdout
+
+
+def test_the_trained_model_was_measured_and_reported(quick_results: BenchResults) -> None:
+    from bench.report import render
+    from bench.trained import SECTION_START
+
+    assert quick_results.trained_error is None
+    trained = quick_results.trained
+    assert trained is not None
+    assert trained.images == COUNT and trained.fp32.per_second > 0
+    assert trained.model.startswith("EfficientNet-Lite0 (trained")
+    if quick_results.machine.bf16:
+        assert trained.top1_agreement is not None and trained.top5_overlap is not None
+    report = render(quick_results, "python -m bench --quick")
+    assert report.count(SECTION_START) == 1
+    assert "| EfficientNet-Lite0 FP32 |" in report

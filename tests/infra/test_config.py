@@ -22,6 +22,7 @@ from infra.config import (
     stack_settings_keys,
 )
 from tests.support.paths import REPO
+from tests.support.savedmodel_pb import write_saved_model_pb
 
 PROJECT = "demo-project-123"
 
@@ -30,7 +31,7 @@ PROJECT = "demo-project-123"
 def model_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "resnet_50"
     (directory / "variables").mkdir(parents=True)
-    (directory / "saved_model.pb").write_bytes(b"graph")
+    write_saved_model_pb(directory)
     (directory / "variables" / "variables.index").write_bytes(b"index")
     return directory
 
@@ -376,3 +377,60 @@ def test_the_program_reads_config_through_public_pulumi_apis_only() -> None:
 def test_config_errors_stop_pulumi_without_a_traceback() -> None:
     # Pulumi prints a RunError's message alone instead of the program's stack trace.
     assert issubclass(StackConfigError, pulumi.RunError)
+
+
+# --- the model the templates follow ---
+
+
+def test_model_keys_default_to_the_walkthrough_resnet(model_dir: Path) -> None:
+    spec = parse(model_dir).model_spec
+    assert spec.as_outputs() == {
+        "model_input": "input_1",
+        "model_output": "activation_49",
+        "image_size": 224,
+        "class_count": 1001,
+        "background_class": True,
+    }
+
+
+def test_a_configured_model_must_match_the_savedmodel_signature(model_dir: Path) -> None:
+    from tests.support.savedmodel_pb import signature_pb, write_saved_model_pb
+
+    lite = {
+        "modelInput": "image",
+        "modelOutput": "probabilities",
+        "imageSize": "224",
+        "classCount": "1000",
+        "backgroundClass": "false",
+    }
+    message = refused(model_dir, "resnet-inference:modelInput", **lite)
+    assert "image float32 [-1, 224, 224, 3] -> probabilities float32 [-1, 1000]" in message
+    assert "input_1 float32 [-1, 224, 224, 3] -> activation_49 float32 [-1, 1001]" in message
+    write_saved_model_pb(
+        model_dir, signature_pb({"image": (-1, 224, 224, 3)}, {"probabilities": (-1, 1000)})
+    )
+    spec = parse(model_dir, **lite).model_spec
+    assert (spec.input_name, spec.class_count, spec.background_class) == ("image", 1000, False)
+    assert parse(model_dir, topK="1000", **lite).top_k == 1000
+    assert "more than the model's 1000 classes" in refused(
+        model_dir, "resnet-inference:topK", topK="1001", **lite
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("modelInput", "input 1", "is not a column name"),
+        ("modelOutput", "", "must be a non-empty string"),
+        ("imageSize", "0", "must be at least 1"),
+        ("classCount", "1000", "1001 classes with a background class"),
+        ("backgroundClass", "maybe", "must be true or false"),
+    ],
+)
+def test_bad_model_keys_are_refused(model_dir: Path, key: str, value: str, rule: str) -> None:
+    assert rule in refused(model_dir, f"resnet-inference:{key}", **{key: value})
+
+
+def test_a_corrupt_saved_model_pb_is_refused(model_dir: Path) -> None:
+    (model_dir / "saved_model.pb").write_bytes(b"\xff\xff\xff")
+    assert "is not a SavedModel protobuf" in refused(model_dir, "resnet-inference:modelInput")

@@ -19,10 +19,11 @@ from infra.post_deploy import PROP_KEYS, PostDeployProvider
 from pipeline import post_deploy, templates
 from pipeline.templates import SQL_DIR, RenderedTemplate, RenderOptions, render_file
 from tests.support.pulumi_harness import DYNAMIC, Deployment, deploy_main, write_model_dir
+from tests.support.savedmodel_pb import resnet_signature_pb
 
 PROJECT = "sql-test-project"
 STACK = "dev"
-MODEL_FILES = {"saved_model.pb": b"graph", "variables/variables.index": b"index"}
+MODEL_FILES = {"saved_model.pb": resnet_signature_pb(), "variables/variables.index": b"index"}
 OUTPUTS: dict[str, Any] = {
     "project": PROJECT,
     "location": "US",
@@ -249,3 +250,32 @@ def test_the_serialized_provider_names_its_class_by_its_stable_import_path() -> 
         "infra.post_deploy",
         "PostDeployProvider",
     )
+
+
+def test_a_configured_model_reaches_the_outputs_and_the_post_deploy_sql(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.support.savedmodel_pb import signature_pb
+
+    lite_pb = signature_pb({"image": (-1, 224, 224, 3)}, {"probabilities": (-1, 1000)})
+    model_dir = write_model_dir(
+        tmp_path_factory.mktemp("lite"), {**MODEL_FILES, "saved_model.pb": lite_pb}
+    )
+    lite = deploy_main(
+        {
+            "gcp:project": PROJECT,
+            "resnet-inference:modelDir": str(model_dir),
+            "resnet-inference:bucketName": f"{PROJECT}-bucket",
+            "resnet-inference:modelInput": "image",
+            "resnet-inference:modelOutput": "probabilities",
+            "resnet-inference:classCount": "1000",
+            "resnet-inference:backgroundClass": "false",
+        },
+        stack=STACK,
+    )
+    model_keys = ("model_input", "model_output", "image_size", "class_count", "background_class")
+    assert [lite.outputs[key] for key in model_keys] == ["image", "probabilities", 224, 1000, False]
+    templates = {t["name"]: t["sql"] for t in lite.one(DYNAMIC).inputs["templates"]}
+    assert "224, 224, FALSE) AS `image`" in templates["predict.sql"]
+    assert "`probabilities` AS scores" in templates["predict.sql"]
+    assert "'background'" not in templates["labels.sql"]

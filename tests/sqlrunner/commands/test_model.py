@@ -74,3 +74,48 @@ def test_model_show_unknown_model_is_one_error_line(lake: Path, tmp_path: Path) 
     )
     done = sqlrunner("model", "show", "a.b", "--home", str(tmp_path / "absent"))
     assert done.returncode == 1 and "no local lake at" in done.stderr
+
+
+def test_model_show_prints_what_the_templates_are_rendered_for(lake: Path, tmp_path: Path) -> None:
+    from pipeline.model_spec import ModelSpec
+    from pipeline.outputs import local_stack_outputs, write_local_outputs
+
+    done = sqlrunner("model", "show", "resnet_inference_test.resnet", "--home", str(lake))
+    assert "templates   no stack outputs in" in done.stdout
+    home = tmp_path / "lake"
+    shutil.copytree(lake, home)
+    spec = ModelSpec("image", "probabilities", 240, 1000, False)
+    outputs = local_stack_outputs(
+        dataset_id="resnet_inference_test",
+        bucket_name="bucket",
+        model_name="resnet",
+        model_files_uri="gs://bucket/resnet_50/*",
+        model_type="TENSORFLOW",
+        object_table="vision_images",
+        predictions_table="predictions",
+        labels_table="imagenet_labels",
+        top_k=5,
+        predictions_rows=0,
+        model_spec=spec,
+        model_description="EfficientNet-Lite0 (not the walkthrough's ResNet-50)",
+    )
+    write_local_outputs(home, outputs)
+    done = sqlrunner("model", "show", "resnet_inference_test.resnet", "--home", str(home))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        "templates   rendered for EfficientNet-Lite0 (not the walkthrough's ResNet-50)"
+        in (lines[-5])
+    )
+    assert [line.split() for line in lines[-4:]] == [
+        ["model_input", "image"],
+        ["model_output", "probabilities"],
+        ["image_size", "240"],
+        ["class_count", "1000", "(no", "background", "class)"],
+    ]
+    shown = json.loads(
+        sqlrunner(
+            "model", "show", "resnet_inference_test.resnet", "--home", str(home), "--json"
+        ).stdout
+    )
+    assert shown["templates"] == spec.as_outputs()

@@ -1,0 +1,56 @@
+"""bench.trained: BF16 against FP32 on the trained model, its section in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench.machine import cpu_has_bf16
+from bench.timing import Throughput
+from bench.trained import (
+    SECTION_END,
+    SECTION_START,
+    TrainedFigures,
+    measure_trained,
+    render_section,
+    replace_section,
+    top5_overlap,
+)
+
+
+def test_top5_overlap_counts_shared_classes() -> None:
+    a = np.array([[0.0, 1, 2, 3, 4, 5, 6], [6.0, 5, 4, 3, 2, 1, 0]])
+    assert top5_overlap(a, a) == 1.0
+    b = a.copy()
+    b[0] = [6.0, 5, 4, 3, 2, 1, 0]  # row 0's top 5 becomes {0..4}: shares 2..4 with {2..6}
+    assert top5_overlap(a, b) == (3 / 5 + 1) / 2
+
+
+def test_section_is_replaced_in_place_or_appended() -> None:
+    figures = TrainedFigures("m", 64, 32, 2, Throughput(64, 2.0))
+    section = render_section(figures, "python -m bench.trained")
+    assert section[0] == SECTION_START and section[-1] == SECTION_END
+    assert "| EfficientNet-Lite0 FP32 | 32.0 images/s |" in section
+    doc = "# Benchmarks\n\nbefore\n"
+    once = replace_section(doc, section)
+    assert once.startswith(doc.rstrip("\n")) and once.count(SECTION_START) == 1
+    faster = render_section(TrainedFigures("m", 64, 32, 2, Throughput(64, 1.0)), "cmd")
+    again = replace_section(once + "\nafter\n", faster)
+    assert again.count(SECTION_START) == again.count(SECTION_END) == 1
+    assert "64.0 images/s" in again and "32.0 images/s" not in again
+    assert again.startswith(doc.rstrip("\n")) and again.rstrip().endswith("after")
+
+
+def test_measured_on_the_trained_model(efficientnet_savedmodel: Path, tmp_path: Path) -> None:
+    figures = measure_trained(tmp_path, 4, 2, 2, model_dir=efficientnet_savedmodel)
+    assert figures.images == 4 and figures.fp32.per_second > 0
+    if cpu_has_bf16():
+        assert figures.bf16 is not None and figures.bf16.per_second > 0
+        assert figures.top1_agreement is not None and 0.0 <= figures.top1_agreement <= 1.0
+        assert figures.top5_overlap is not None and 0.0 < figures.top5_overlap <= 1.0
+        assert figures.max_prob_diff is not None and figures.max_prob_diff < 0.5
+    else:
+        assert figures.bf16_refused is not None and figures.bf16 is None
+    text = "\n".join(render_section(figures, "cmd"))
+    assert "BF16 mean top-5 overlap" in text or "refused" in text
