@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from local_engine.errors import EngineError
 from pipeline.errors import SqlRunnerError
 from pipeline.outputs import StackOutputs, local_stack_outputs, write_local_outputs
 from pipeline.templates import PIPELINE, RenderOptions, render_file
@@ -163,7 +164,7 @@ class _Steps:
         self._console.print(f"[bold][{self._number}/{STEPS}] {title}[/bold]: {detail}")
         try:
             yield
-        except SqlRunnerError:
+        except (SqlRunnerError, EngineError):
             raise
         except Exception as exc:
             raise SqlRunnerError(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bigquery_facts import LOCAL_PROJECT, TABLE_ID_WORDING, is_table_id
 from local_engine.engine import WAREHOUSE_FILE
+from local_engine.errors import EngineError
 from pipeline.errors import SqlRunnerError
 from pipeline.outputs import StackOutputs, read_local_outputs
 from sqlrunner.report_data import (
@@ -199,7 +200,10 @@ def local_query_runner(engine: LocalEngine) -> QueryRunner:
     """Queries through the local engine, which runs the BigQuery SQL on DuckDB."""
 
     def run(sql: str) -> list[dict[str, Any]]:
-        table = engine.execute(sql).table
+        try:
+            table = engine.execute(sql).table
+        except EngineError as exc:
+            raise SqlRunnerError(str(exc)) from exc
         if table is None:
             raise SqlRunnerError(f"the local engine returned no rows for: {sql}")
         rows: list[dict[str, Any]] = table.to_pylist()

@@ -10,24 +10,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from rich.console import Console
 
-from sqlrunner.modelzoo.marker import MARKER_FILE
 from sqlrunner.samples import PACKAGED_PHOTOS
 from tests.support.conversions import ConversionCache
+from tests.support.demo_run import DemoRun
 
 EXPECTED_URIS = sorted(
     f"gs://cloud-samples-data/vision/{Path(name).stem}.jpg" for name in PACKAGED_PHOTOS
 )
-
-
-@pytest.fixture(scope="module")
-def models_dir(tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The tiny model has the real signature; without its marker the demo takes it as real.
-    dest = tmp_path_factory.mktemp("models") / "resnet_50"
-    shutil.copytree(tiny_savedmodel, dest, ignore=shutil.ignore_patterns(MARKER_FILE))
-    return dest
 
 
 def _tf_top1(model_dir: Path, image_path: Path) -> int:
@@ -41,16 +32,12 @@ def _tf_top1(model_dir: Path, image_path: Path) -> int:
     return int(np.argmax(serve(input_1=batch)["activation_49"].numpy()[0]))
 
 
-def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
-    models_dir: Path, tmp_path: Path
-) -> None:
+def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(demo_run: DemoRun) -> None:
     from pipeline.labels import load_labels
-    from sqlrunner.demo import DemoOptions, run_demo
+    from sqlrunner.demo import DemoOptions, DemoResult, run_demo
 
-    home = tmp_path / "lake"
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=200, color_system=None)
-    result = run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
+    home, models_dir, result = demo_run.home, demo_run.models_dir, demo_run.result
+    assert isinstance(result, DemoResult)
 
     assert result.model.trained is True
     assert [p.uri for p in result.predictions] == EXPECTED_URIS
@@ -75,7 +62,7 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
     assert outputs["top_k"] == 5
     assert (home / "report.html").is_file()
 
-    text = buffer.getvalue()
+    text = demo_run.printed
     for step in ("[1/7] sample images", "[2/7] model", "[6/7] results", "[7/7] report"):
         assert step in text
     assert "gs://cloud-samples-data/vision/chelsea.jpg" in text
@@ -86,6 +73,7 @@ def test_demo_runs_sql_on_the_local_engine_and_prints_top_labels(
     assert "real ResNet-50 SavedModel (found)" in text
 
     # Run again on the same lake: it replaces what it made, same answers.
+    console = Console(file=io.StringIO(), width=200, color_system=None)
     again = run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
     assert again.predictions == result.predictions
 

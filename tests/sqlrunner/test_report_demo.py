@@ -3,28 +3,18 @@ tiny model) followed by `report --local`, opened in headless Chromium."""
 
 from __future__ import annotations
 
-import io
-import shutil
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from tests.sqlrunner.test_report_html import CHROMIUM, CardParser, chromium
+from tests.support.demo_run import DemoRun
 
 
-@pytest.fixture(scope="module")
-def demo_home(tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sqlrunner.demo import DemoOptions, run_demo
-
-    # Without its marker the demo takes the tiny model (real signature) as the real one.
-    models_dir = tmp_path_factory.mktemp("models") / "resnet_50"
-    shutil.copytree(tiny_savedmodel, models_dir, ignore=shutil.ignore_patterns(MARKER_FILE))
-    home = tmp_path_factory.mktemp("demo") / "lake"
-    console = Console(file=io.StringIO(), width=200, color_system=None)
-    run_demo(DemoOptions(home=home, models_dir=models_dir, allow_network=False), console)
-    return home
+@pytest.fixture
+def demo_home(demo_run: DemoRun) -> Path:
+    return demo_run.home
 
 
 def predictions_in(home: Path) -> dict[str, list[str]]:
