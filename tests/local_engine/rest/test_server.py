@@ -15,6 +15,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import bigquery
 
+from local_engine.names import TableName
 from local_engine.rest.server import LakeServer
 from tests.support.lake_server import (
     CONNECTION,
@@ -80,12 +81,17 @@ def dataset(client: bigquery.Client, request: pytest.FixtureRequest) -> Iterator
 def test_the_walkthrough_predicts_1001_scores_per_image(
     served: tuple[LakeServer, list[str]], client: bigquery.Client
 ) -> None:
+    record = served[0].api.lake.model(TableName(DATASET, "resnet"))
+    assert record is not None
+    (output,) = record.labels
+    assert output.shape == (None, 1001)  # the tiny model keeps ResNet-50's signature
+
     rows = list(client.query(WALKTHROUGH_PREDICT).result())
 
     assert sorted(row["uri"] for row in rows) == served[1]
     for row in rows:
         scores = row["activation_49"]
-        assert len(scores) == 1001
+        assert len(scores) == output.shape[1]
         assert all(isinstance(score, float) for score in scores)
         assert sum(scores) == pytest.approx(1.0, abs=1e-3)  # softmax
         assert row["input_1"]["shape"] == [224, 224, 3]
