@@ -311,6 +311,19 @@ def test_a_long_job_blocks_neither_polling_nor_other_queries(
     assert max(polls) < 2.0
 
 
+def test_concurrent_writes_run_one_at_a_time(client: bigquery.Client, dataset: str) -> None:
+    # Side by side, DuckDB would fail all but one of these updates of one row with a
+    # write-write conflict; the server's write lock runs them in turn.
+    client.query(f"CREATE TABLE {dataset}.counter AS SELECT 0 AS n").result()
+    jobs = [client.query(f"UPDATE {dataset}.counter SET n = n + 1 WHERE TRUE") for _ in range(6)]
+    for job in jobs:
+        job.result()
+
+    assert [job.num_dml_affected_rows for job in jobs] == [1] * len(jobs)
+    (row,) = client.query_and_wait(f"SELECT n FROM {dataset}.counter")
+    assert row["n"] == len(jobs)
+
+
 def wait_done(client: bigquery.Client, job: bigquery.QueryJob) -> None:
     for _ in range(100):
         job.reload()
