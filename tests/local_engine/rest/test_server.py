@@ -6,10 +6,14 @@ One server per module: the walkthrough's dataset, object table and model are mad
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.api_core import exceptions
@@ -341,3 +345,65 @@ def test_cancel_stops_a_running_job(client: bigquery.Client) -> None:
         "reason": "stopped",
         "message": "Job execution was cancelled: User requested cancellation",
     }
+
+
+def raw(endpoint: str, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    """One request by hand, for what no client library would send."""
+    request = urllib.request.Request(endpoint + path, data=body, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "reason", "words"),
+    [
+        ("POST", "/bigquery/v2/projects/local-lake/jobs", b"{not json", 400, "invalid",
+         "not JSON"),
+        ("POST", "/bigquery/v2/projects/local-lake/jobs", b"[1, 2]", 400, "invalid",
+         "JSON object"),
+        ("POST", "/bigquery/v2/projects/local-lake/jobs",
+         b'{"configuration": {"load": {"sourceUris": ["gs://b/x.csv"]}}}', 400, "invalid",
+         "Only query jobs"),
+        ("GET", "/bigquery/v2/projects/local-lake/queries/x?pageToken=abc", None, 404,
+         "notFound", "Job local-lake:x"),
+        ("GET", "/bigquery/v2/projects/local-lake/routines", None, 501, "notImplemented",
+         "does not serve GET /bigquery/v2/projects/local-lake/routines"),
+        ("GET", "/upload/bigquery/v2/x", None, 501, "notImplemented", "serves only"),
+        ("DELETE", "/bigquery/v2/projects/local-lake/datasets/no_such", None, 404, "notFound",
+         "Dataset local-lake:no_such"),
+    ],
+)  # fmt: skip
+def test_hostile_or_unserved_requests_get_bigquery_errors(
+    served: tuple[LakeServer, list[str]],
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+    reason: str,
+    words: str,
+) -> None:
+    code, answer = raw(served[0].endpoint, method, path, body)
+
+    assert code == status
+    error = answer["error"]
+    assert error["code"] == status
+    assert error["errors"][0]["reason"] == reason
+    assert words in error["message"]
+    assert error["status"]
+
+
+def test_a_bad_page_token_is_invalid(
+    served: tuple[LakeServer, list[str]], client: bigquery.Client
+) -> None:
+    job = client.query("SELECT 1 AS x")
+    job.result()
+    code, answer = raw(
+        served[0].endpoint,
+        "GET",
+        f"/bigquery/v2/projects/local-lake/queries/{job.job_id}?pageToken=abc",
+    )
+    assert (code, answer["error"]["errors"][0]["reason"]) == (400, "invalid")
