@@ -110,6 +110,7 @@ def is_table_id(value: str) -> bool:
         and (len(parts) == 2 or PROJECT_ID.matches(parts[0]))
     )
 
+
 # The REST API's error reasons and the HTTP status each is answered with.
 # https://cloud.google.com/bigquery/docs/error-messages
 ERROR_REASON_STATUS = {
