@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
@@ -79,6 +81,11 @@ def remote_warning(host: str, allow_remote: bool) -> str | None:
     )
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (docker stop, systemd) stops the server the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from local_engine.rest.server import LakeServer
 
@@ -98,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr, flush=True)
     print(f"listening on {server.endpoint}", flush=True)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
