@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from bigquery_facts import LOCAL_PROJECT
 from local_engine.catalog import CATALOG_SCHEMA
 from local_engine.engine import ExecuteResult, LocalEngine
 from local_engine.errors import EngineError
@@ -88,6 +89,10 @@ class Lake:
                 with contextlib.suppress(Exception):
                     engine.close()
             self._engines.clear()
+
+    def holds_project(self, project: str) -> bool:
+        """Whether REST paths naming `project` reach this lake (SQL follows the engine's rule)."""
+        return project == LOCAL_PROJECT
 
     # running SQL
 

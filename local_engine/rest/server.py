@@ -45,6 +45,10 @@ class LakeApi:
         self.jobs.close()
         self.lake.close()
 
+    def check_project(self, project: str) -> None:
+        if not self.lake.holds_project(project):
+            raise not_found(f"Project {project} (the local lake's only project is {LOCAL_PROJECT})")
+
     # jobs
 
     def insert_job(self, params: Params, body: Body, args: list[str]) -> tuple[int, Body]:
@@ -281,12 +285,7 @@ def route(method: str, path: str) -> tuple[Handler, list[str]]:
     for verb, pattern, handler in ROUTES:
         match = pattern.fullmatch(path)
         if verb == method and match:
-            args = [unquote(part) for part in match.groups()]
-            if args and args[0] != LOCAL_PROJECT and path != "/projects":
-                raise not_found(
-                    f"Project {args[0]} (the local lake's only project is {LOCAL_PROJECT})"
-                )
-            return handler, args
+            return handler, [unquote(part) for part in match.groups()]
     raise ApiError("notImplemented", f"The local lake does not serve {method} {API_ROOT}{path}")
 
 
@@ -330,6 +329,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if not url.path.startswith(API_ROOT):
                 raise ApiError("notImplemented", f"The local lake serves only {API_ROOT}")
             handler, args = route(method, url.path[len(API_ROOT) :].rstrip("/"))
+            if args:  # the path's first part is its project
+                self.server.api.check_project(args[0])
             params = dict(parse_qsl(url.query))
             status, answer = handler(self.server.api, params, body, args)
         except ApiError as exc:
