@@ -102,11 +102,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise SqlRunnerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    print(f"listening on {server.endpoint}", flush=True)
-    signal.signal(signal.SIGTERM, _stop)
     try:
+        signal.signal(signal.SIGTERM, _stop)  # before the ready line, which invites signals
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(f"listening on {server.endpoint}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
