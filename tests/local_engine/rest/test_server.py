@@ -212,9 +212,9 @@ def test_legacy_sql_and_query_parameters_are_refused_by_name(client: bigquery.Cl
 
 
 def test_a_job_id_used_twice_is_a_conflict(client: bigquery.Client) -> None:
-    client.query("SELECT 1 AS x", job_id="my_job_1").result()
+    client.query("SELECT 1 AS x", job_id="my_job_1", job_retry=None).result()
     with pytest.raises(exceptions.Conflict, match=r"Already Exists: Job local-lake:US\.my_job_1"):
-        client.query("SELECT 2 AS x", job_id="my_job_1")
+        client.query("SELECT 2 AS x", job_id="my_job_1", job_retry=None)
     first = client.get_job("my_job_1")
     assert isinstance(first, bigquery.QueryJob)
     assert [row["x"] for row in first.result()] == [1]
