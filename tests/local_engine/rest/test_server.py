@@ -266,6 +266,25 @@ def test_dml_reports_affected_rows_and_query_and_wait_works(
     assert modes == {"a": "REQUIRED", "b": "NULLABLE"}
 
 
+def test_a_script_is_one_job_answering_its_last_query(
+    client: bigquery.Client, dataset: str
+) -> None:
+    job = client.query(
+        f"CREATE TABLE {dataset}.s AS SELECT 1 AS a;"
+        f" INSERT INTO {dataset}.s VALUES (2), (3);"
+        f" SELECT SUM(a) AS total, COUNT(*) AS n FROM {dataset}.s"
+    )
+    rows = list(job.result())
+
+    assert job.statement_type == "SCRIPT"
+    assert [(row["total"], row["n"]) for row in rows] == [(6, 3)]
+    failing = client.query(f"INSERT INTO {dataset}.s VALUES (4); SELECT nope FROM {dataset}.s")
+    with pytest.raises(exceptions.BadRequest, match="statement 2"):
+        failing.result()
+    (after,) = client.query_and_wait(f"SELECT COUNT(*) AS n FROM {dataset}.s")
+    assert after["n"] == 4  # each statement commits on its own, as in a BigQuery script
+
+
 def test_dataset_calls_answer_like_bigquery(client: bigquery.Client, dataset: str) -> None:
     client.query(f"CREATE TABLE {dataset}.t AS SELECT 1 AS a").result()
 
