@@ -10,6 +10,7 @@ ways. It prints a Markdown section with the ratios (REST over in-process).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import statistics
 import sys
@@ -122,7 +123,8 @@ def render(figures: dict[str, Any], count: int, rounds: int, tiny: bool, command
         "",
         f"Command: `{command}`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine.cpu_model},"
         f" {machine.cores} cores. Server and client in one process; every figure is a"
-        " median, the cases interleaved.",
+        " median, the cases interleaved. Load average (1 min) before the run:"
+        f" {figures['load'][0]:.2f}, after: {figures['load'][1]:.2f}.",
         "",
         f"ML.PREDICT over {count} JPEG photos (640x480) with {model}, reading each image's"
         " 1001 scores: in-process is `LocalEngine.execute` and the rows as Python values;"
@@ -168,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.count < 1 or args.rounds < 1:
         parser.error("--count and --rounds must be at least 1")
     lake = prepare(args.work, args.count, args.tiny)
+    load_before = os.getloadavg()[0]
     figures = measure(lake, args.count, args.rounds)
+    figures["load"] = (load_before, os.getloadavg()[0])
     command = shlex.join(["python", "-m", "bench.serve", *(argv or sys.argv[1:])])
     print(render(figures, args.count, args.rounds, args.tiny, command))
     return 0

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from bigquery_facts import LOCAL_PROJECT
 from local_engine.catalog import CATALOG_SCHEMA
 from local_engine.engine import ExecuteResult, LocalEngine
 from local_engine.errors import EngineError
 from local_engine.names import TableName
 from local_engine.objects import OBJECT_TABLE_SCHEMA, list_objects
+from local_engine.projects import lake_project
 from local_engine.records import ModelRecord
 from local_engine.statements import Statement, split_script
 
@@ -88,6 +90,14 @@ class Lake:
                 with contextlib.suppress(Exception):
                     engine.close()
             self._engines.clear()
+
+    def holds_project(self, project: str) -> bool:
+        """Whether REST paths naming `project` reach this lake: `local-lake`, or the real
+        project its statements claimed (`local_engine.projects`)."""
+        if project == LOCAL_PROJECT:
+            return True
+        with self._meta_lock:
+            return project == lake_project(self._meta.catalog)
 
     # running SQL
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 from pipeline.errors import SqlRunnerError
@@ -79,6 +81,11 @@ def remote_warning(host: str, allow_remote: bool) -> str | None:
     )
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (docker stop, systemd) stops the server the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from local_engine.rest.server import LakeServer
 
@@ -95,10 +102,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise SqlRunnerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    print(f"listening on {server.endpoint}", flush=True)
     try:
+        signal.signal(signal.SIGTERM, _stop)  # before the ready line, which invites signals
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(f"listening on {server.endpoint}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

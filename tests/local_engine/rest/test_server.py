@@ -6,15 +6,20 @@ One server per module: the walkthrough's dataset, object table and model are mad
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.api_core import exceptions
 from google.cloud import bigquery
 
+from local_engine.names import TableName
 from local_engine.rest.server import LakeServer
 from tests.support.lake_server import (
     CONNECTION,
@@ -80,12 +85,17 @@ def dataset(client: bigquery.Client, request: pytest.FixtureRequest) -> Iterator
 def test_the_walkthrough_predicts_1001_scores_per_image(
     served: tuple[LakeServer, list[str]], client: bigquery.Client
 ) -> None:
+    record = served[0].api.lake.model(TableName(DATASET, "resnet"))
+    assert record is not None
+    (output,) = record.labels
+    assert output.shape == (None, 1001)  # the tiny model keeps ResNet-50's signature
+
     rows = list(client.query(WALKTHROUGH_PREDICT).result())
 
     assert sorted(row["uri"] for row in rows) == served[1]
     for row in rows:
         scores = row["activation_49"]
-        assert len(scores) == 1001
+        assert len(scores) == output.shape[1]
         assert all(isinstance(score, float) for score in scores)
         assert sum(scores) == pytest.approx(1.0, abs=1e-3)  # softmax
         assert row["input_1"]["shape"] == [224, 224, 3]
@@ -203,9 +213,9 @@ def test_legacy_sql_and_query_parameters_are_refused_by_name(client: bigquery.Cl
 
 
 def test_a_job_id_used_twice_is_a_conflict(client: bigquery.Client) -> None:
-    client.query("SELECT 1 AS x", job_id="my_job_1").result()
+    client.query("SELECT 1 AS x", job_id="my_job_1", job_retry=None).result()
     with pytest.raises(exceptions.Conflict, match=r"Already Exists: Job local-lake:US\.my_job_1"):
-        client.query("SELECT 2 AS x", job_id="my_job_1")
+        client.query("SELECT 2 AS x", job_id="my_job_1", job_retry=None)
     first = client.get_job("my_job_1")
     assert isinstance(first, bigquery.QueryJob)
     assert [row["x"] for row in first.result()] == [1]
@@ -257,6 +267,25 @@ def test_dml_reports_affected_rows_and_query_and_wait_works(
     assert modes == {"a": "REQUIRED", "b": "NULLABLE"}
 
 
+def test_a_script_is_one_job_answering_its_last_query(
+    client: bigquery.Client, dataset: str
+) -> None:
+    job = client.query(
+        f"CREATE TABLE {dataset}.s AS SELECT 1 AS a;"
+        f" INSERT INTO {dataset}.s VALUES (2), (3);"
+        f" SELECT SUM(a) AS total, COUNT(*) AS n FROM {dataset}.s"
+    )
+    rows = list(job.result())
+
+    assert job.statement_type == "SCRIPT"
+    assert [(row["total"], row["n"]) for row in rows] == [(6, 3)]
+    failing = client.query(f"INSERT INTO {dataset}.s VALUES (4); SELECT nope FROM {dataset}.s")
+    with pytest.raises(exceptions.BadRequest, match="statement 2"):
+        failing.result()
+    (after,) = client.query_and_wait(f"SELECT COUNT(*) AS n FROM {dataset}.s")
+    assert after["n"] == 4  # each statement commits on its own, as in a BigQuery script
+
+
 def test_dataset_calls_answer_like_bigquery(client: bigquery.Client, dataset: str) -> None:
     client.query(f"CREATE TABLE {dataset}.t AS SELECT 1 AS a").result()
 
@@ -280,8 +309,23 @@ def test_dataset_calls_answer_like_bigquery(client: bigquery.Client, dataset: st
 def test_another_project_is_not_found(served: tuple[LakeServer, list[str]]) -> None:
     other = lake_client(served[0].endpoint)
     other.project = "other-project"
-    with pytest.raises(exceptions.NotFound, match="only project is local-lake"):
+    with pytest.raises(exceptions.NotFound, match="holds local-lake and the one project"):
         list(other.list_datasets())
+
+
+def test_the_project_a_statement_claims_is_served_under_its_own_id(tmp_path: Path) -> None:
+    """The walkthrough run with a real project id is read back under that id."""
+    with LakeServer(tmp_path / "lake") as server:
+        client = lake_client(server.endpoint)
+        client.query_and_wait("CREATE SCHEMA `my-proj-123.claimed`")
+        client.query_and_wait("CREATE TABLE `my-proj-123.claimed.t` AS SELECT 1 AS x")
+        real = lake_client(server.endpoint)
+        real.project = "my-proj-123"
+        assert [d.dataset_id for d in real.list_datasets()] == ["claimed"]
+        assert [r["x"] for r in real.query_and_wait("SELECT x FROM claimed.t")] == [1]
+        real.project = "other-project"
+        with pytest.raises(exceptions.NotFound):
+            list(real.list_datasets())
 
 
 def test_a_long_job_blocks_neither_polling_nor_other_queries(
@@ -306,6 +350,19 @@ def test_a_long_job_blocks_neither_polling_nor_other_queries(
     assert max(polls) < 2.0
 
 
+def test_concurrent_writes_run_one_at_a_time(client: bigquery.Client, dataset: str) -> None:
+    # Side by side, DuckDB would fail all but one of these updates of one row with a
+    # write-write conflict; the server's write lock runs them in turn.
+    client.query(f"CREATE TABLE {dataset}.counter AS SELECT 0 AS n").result()
+    jobs = [client.query(f"UPDATE {dataset}.counter SET n = n + 1 WHERE TRUE") for _ in range(6)]
+    for job in jobs:
+        job.result()
+
+    assert [job.num_dml_affected_rows for job in jobs] == [1] * len(jobs)
+    (row,) = client.query_and_wait(f"SELECT n FROM {dataset}.counter")
+    assert row["n"] == len(jobs)
+
+
 def wait_done(client: bigquery.Client, job: bigquery.QueryJob) -> None:
     for _ in range(100):
         job.reload()
@@ -323,3 +380,65 @@ def test_cancel_stops_a_running_job(client: bigquery.Client) -> None:
         "reason": "stopped",
         "message": "Job execution was cancelled: User requested cancellation",
     }
+
+
+def raw(endpoint: str, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    """One request by hand, for what no client library would send."""
+    request = urllib.request.Request(endpoint + path, data=body, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "reason", "words"),
+    [
+        ("POST", "/bigquery/v2/projects/local-lake/jobs", b"{not json", 400, "invalid",
+         "not JSON"),
+        ("POST", "/bigquery/v2/projects/local-lake/jobs", b"[1, 2]", 400, "invalid",
+         "JSON object"),
+        ("POST", "/bigquery/v2/projects/local-lake/jobs",
+         b'{"configuration": {"load": {"sourceUris": ["gs://b/x.csv"]}}}', 400, "invalid",
+         "Only query jobs"),
+        ("GET", "/bigquery/v2/projects/local-lake/queries/x?pageToken=abc", None, 404,
+         "notFound", "Job local-lake:x"),
+        ("GET", "/bigquery/v2/projects/local-lake/routines", None, 501, "notImplemented",
+         "does not serve GET /bigquery/v2/projects/local-lake/routines"),
+        ("GET", "/upload/bigquery/v2/x", None, 501, "notImplemented", "serves only"),
+        ("DELETE", "/bigquery/v2/projects/local-lake/datasets/no_such", None, 404, "notFound",
+         "Dataset local-lake:no_such"),
+    ],
+)  # fmt: skip
+def test_hostile_or_unserved_requests_get_bigquery_errors(
+    served: tuple[LakeServer, list[str]],
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+    reason: str,
+    words: str,
+) -> None:
+    code, answer = raw(served[0].endpoint, method, path, body)
+
+    assert code == status
+    error = answer["error"]
+    assert error["code"] == status
+    assert error["errors"][0]["reason"] == reason
+    assert words in error["message"]
+    assert error["status"]
+
+
+def test_a_bad_page_token_is_invalid(
+    served: tuple[LakeServer, list[str]], client: bigquery.Client
+) -> None:
+    job = client.query("SELECT 1 AS x")
+    job.result()
+    code, answer = raw(
+        served[0].endpoint,
+        "GET",
+        f"/bigquery/v2/projects/local-lake/queries/{job.job_id}?pageToken=abc",
+    )
+    assert (code, answer["error"]["errors"][0]["reason"]) == (400, "invalid")

@@ -60,6 +60,20 @@ def test_serve_answers_a_client_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     assert done.stdout.split() == ["twice", "84"]
 
 
+def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
+    server = start_serve("--home", str(tmp_path / "lake"), "--port", "0")
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith("listening on http://127.0.0.1:")
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert (server.returncode, out) == (0, "stopped\n"), err
+
+
 def test_a_non_loopback_host_needs_allow_remote(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "sqlrunner", "serve", "--home", str(tmp_path), "--host",
