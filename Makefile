@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-.PHONY: venv googlesql check test test-fast lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv mutation clean
+PHONY_COVERAGE := coverage-table coverage-full
+.PHONY: venv googlesql check $(PHONY_COVERAGE) test test-fast lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv mutation clean
 
 # GoogleSQL (ZetaSQL) analyzer and reference evaluator: the native gRPC server from the npm
 # package, pinned by version and checksum, and a descriptor set of its .proto files.
@@ -42,6 +43,16 @@ check: googlesql
 	$(PY) -m sqlrunner check --outputs $(CHECK_OUTPUTS)
 
 test: lint typecheck check pytest
+
+# The function library against GoogleSQL's reference evaluator: the table in docs/coverage.md
+# (the run `make test` checks), and a larger run over more seeds that only reports.
+coverage-table: googlesql
+	$(PY) -c "from pathlib import Path; from tests.support.function_harness import coverage_table, run; \
+	p = Path('docs/coverage.md'); head = p.read_text().split('| family |')[0]; \
+	p.write_text(head + coverage_table(run()))"
+
+coverage-full: googlesql
+	for seed in 1 2 3 4; do $(PY) -m tests.support.function_harness --per-template 200 --seed $$seed || exit 1; done
 
 lint: venv
 	$(PY) -m ruff check .

@@ -96,6 +96,7 @@ class LocalEngine:
             ) from exc
         self.catalog = Catalog(self.con)
         self.catalog.ensure()
+        register_string_functions(self.con)
         self._store = store
         self._trap: ErrorTrap | None = None
 
@@ -282,21 +283,45 @@ class LocalEngine:
         self.close()
 
 
+# DuckDB result types with no BigQuery counterpart, and the BigQuery type they stand for:
+# every integer is INT64 (an overflow fails), every binary float FLOAT64.
+_RESULT_TYPES = re.compile(
+    r"\b(HUGEINT|UHUGEINT|UBIGINT|INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT|FLOAT)\b"
+)
+
+
 def _int64_results(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """DuckDB sums integers to HUGEINT; BigQuery's integer results are INT64 (an overflow fails)."""
+    """Result columns in BigQuery's types: DuckDB's narrower and wider integers become INT64."""
     types = [str(t) for t in relation.types]
-    if not any("HUGEINT" in t for t in types):
+    if not any(_RESULT_TYPES.search(t) for t in types):
         return relation
     projections = []
     for name, type_ in zip(relation.columns, types, strict=True):
         quoted = '"' + name.replace('"', '""') + '"'
-        if "HUGEINT" in type_:
-            projections.append(
-                f"CAST({quoted} AS {type_.replace('HUGEINT', 'BIGINT')}) AS {quoted}"
+        if _RESULT_TYPES.search(type_):
+            target = _RESULT_TYPES.sub(
+                lambda m: "DOUBLE" if m.group(1) == "FLOAT" else "BIGINT", type_
             )
+            projections.append(f"CAST({quoted} AS {target}) AS {quoted}")
         else:
             projections.append(quoted)
     return relation.project(", ".join(projections))
+
+
+def register_string_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """UPPER and LOWER with Unicode's full case mappings (Python's), as BigQuery has them."""
+    import duckdb
+
+    for name, function in (("bq_upper", str.upper), ("bq_lower", str.lower)):
+        # Connections to one lake file in one process share its catalog: register once.
+        with contextlib.suppress(duckdb.CatalogException):
+            con.create_function(
+                name,
+                function,
+                [duckdb.sqltype("VARCHAR")],
+                duckdb.sqltype("VARCHAR"),
+                side_effects=False,
+            )
 
 
 def _is_external(create: exp.Create) -> bool:
@@ -316,7 +341,16 @@ def _kind(tree: exp.Expr) -> str:
     return tree.key.upper()
 
 
+_UNKNOWN_FUNCTION = re.compile(
+    r"Catalog Error: (?:Scalar|Aggregate|Table) Function with name (\w+)"
+)
+
+
 def _clean(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
+    unknown = _UNKNOWN_FUNCTION.search(text)
+    if unknown:
+        # A BigQuery function DuckDB lacks: refused by name, not reported as DuckDB's error.
+        return f"function {unknown.group(1).upper()} is not supported by the local engine"
     # DuckDB's spelling hints may point at the engine's own hidden names; drop those.
     return re.sub(r' Did you mean "[^"]*sqlrunner[^"]*"\?', "", text)

@@ -1,8 +1,10 @@
 """Query results as text: an aligned table for people, JSON and CSV for tools.
 
 JSON is one array of objects: arrays as lists, structs as objects, BYTES as base64,
-TIMESTAMP/DATE as ISO 8601, NaN and infinities as null. CSV writes nested values as
-that same JSON.
+TIMESTAMP/DATE as ISO 8601. BigQuery's meaning is kept: NaN and infinities print as
+BigQuery's REST API writes them (`"NaN"`, `"Infinity"`, `"-Infinity"`), a NULL array as
+an empty array (BigQuery results never hold a NULL array), NUMERIC as its exact decimal
+text. CSV writes nested values as that same JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import io
 import json
 import math
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -27,9 +29,12 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        if math.isnan(value):
+            return "NaN"
+        return value if math.isfinite(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        # Exact, never through a float: NUMERIC holds 38 digits.
+        return format(value.normalize(Context(prec=100)), "f") if value else "0"
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, datetime | date | time):
@@ -44,8 +49,21 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _no_null_arrays(value: Any, type_: pa.DataType) -> Any:
+    """BigQuery turns a NULL array into an empty one in every result, nested ones too."""
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        return [_no_null_arrays(v, type_.value_type) for v in value or []]
+    if pa.types.is_struct(type_) and isinstance(value, dict):
+        return {f.name: _no_null_arrays(value.get(f.name), f.type) for f in type_}
+    return value
+
+
 def rows(table: pa.Table) -> list[dict[str, Any]]:
-    return [{k: to_jsonable(v) for k, v in row.items()} for row in table.to_pylist()]
+    types = {field.name: field.type for field in table.schema}
+    return [
+        {k: to_jsonable(_no_null_arrays(v, types[k])) for k, v in row.items()}
+        for row in table.to_pylist()
+    ]
 
 
 def format_json(table: pa.Table | None) -> str:

@@ -12,6 +12,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 from local_engine.errors import EngineError
 from local_engine.names import check_project
 from local_engine.objects import DATA_COLUMN, URI_COLUMN
+from local_engine.semantics import apply_bigquery_semantics
 
 # BigQuery's image functions and the DuckDB UDFs (local_engine.images) that implement them.
 IMAGE_FUNCTIONS = {
@@ -334,6 +335,7 @@ def to_duckdb(tree: exp.Expr) -> str:
     rewrite_top_n_aggregates(tree)
     rewrite_unnest_offsets(tree)
     raise_where_bigquery_raises(tree)
+    apply_bigquery_semantics(tree)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:

@@ -9,10 +9,13 @@ server dies (a malformed request can abort it) it is restarted and the call repo
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ _LOCATION = re.compile(r"\s*\[at (\d+):(\d+)\]\s*$")
 EXTRA_FEATURES = ("FEATURE_V_1_4_REMOTE_MODEL",)
 
 Json = dict[str, Any]
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class AnalyzerMissing(SqlRunnerError):
@@ -93,6 +97,14 @@ def sql_error(details: str) -> SqlError:
     return SqlError(details[: match.start()].strip(), int(match[1]), int(match[2]))
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux stops the server when the Python process dies, so a
+    killed check or test run leaves no server behind (`close` stops it otherwise)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -144,6 +156,7 @@ class GoogleSqlServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         self._wait_listening()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -376,3 +376,13 @@ def test_safe_forms_and_in_bounds_indexes_return_values(engine: LocalEngine) -> 
         "SELECT [1, 2][OFFSET(1)] AS a, [1, 2][ORDINAL(1)] AS b, [1, 2][SAFE_OFFSET(9)] AS c,"
         " SAFE_DIVIDE(1, 0) AS d, 6 / 4 AS e, CAST(NULL AS ARRAY<INT64>)[OFFSET(0)] AS f",
     ) == [{"a": 2, "b": 1, "c": None, "d": None, "e": 1.5, "f": None}]
+
+
+def test_two_engines_on_one_lake_in_one_process(tmp_path: Path) -> None:
+    with (
+        LocalEngine(tmp_path, progress=False) as first,
+        LocalEngine(tmp_path, progress=False) as second,
+    ):
+        for engine in (first, second):
+            table = engine.execute("SELECT UPPER('straße') AS u, LOWER('ǅ') AS l").table
+            assert table is not None and table.to_pylist() == [{"u": "STRASSE", "l": "ǆ"}]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from pipeline.googlesql.server import (
     SqlError,
     sql_error,
 )
+from tests.support.paths import REPO
 
 
 def test_sql_error_splits_the_position_from_the_message() -> None:
@@ -62,3 +66,30 @@ def test_a_call_that_outlives_its_timeout_is_reported() -> None:
         pytest.raises(AnalyzerCrashed, match="did not answer"),
     ):
         server.analyze("SELECT 1", {"name": "empty"})
+
+
+def test_the_server_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    script = (
+        "import os, signal\n"
+        "from pipeline.googlesql.server import GoogleSqlServer\n"
+        "server = GoogleSqlServer()\n"
+        "server.start()\n"
+        "print(server.pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"

@@ -1,0 +1,265 @@
+"""Seeded queries over BigQuery's function library, one family at a time.
+
+Each family is a list of expression templates whose `{int}`, `{float}`, `{string}`,
+`{date}`, `{timestamp}`, `{array}` slots are filled with literals drawn from pools that
+hold the awkward values on purpose (NULL, NaN, infinities, zero, the INT64 limits, empty
+strings and arrays, Unicode with special case mappings, leap days, week and year
+boundaries). The same seed always gives the same queries.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+POOLS: dict[str, list[str]] = {
+    "int": [
+        "0",
+        "1",
+        "-1",
+        "7",
+        "-12",
+        "100",
+        "2147483648",
+        "9223372036854775807",
+        "CAST(NULL AS INT64)",
+    ],
+    "float": [
+        "0.0",
+        "1.5",
+        "-2.5",
+        "0.1",
+        "1e20",
+        "CAST('NaN' AS FLOAT64)",
+        "CAST('inf' AS FLOAT64)",
+        "CAST('-inf' AS FLOAT64)",
+        "CAST(NULL AS FLOAT64)",
+    ],
+    "string": [
+        "'abc'",
+        "''",
+        "'Straße'",
+        "'ǅemal'",
+        "' padded '",
+        "'a,b,,c'",
+        "'123'",
+        "'-12.5'",
+        "'true'",
+        "'NaN'",
+        "'x%y_z'",
+        "CAST(NULL AS STRING)",
+    ],
+    "date": [
+        "DATE '2024-01-16'",
+        "DATE '2024-02-29'",
+        "DATE '2023-12-31'",
+        "DATE '2024-12-30'",
+        "DATE '2021-01-03'",
+        "DATE '1970-01-01'",
+        "DATE '0001-01-01'",
+        "DATE '9999-12-31'",
+        "CAST(NULL AS DATE)",
+    ],
+    "timestamp": [
+        "TIMESTAMP '2024-01-16 10:30:00.123456+00'",
+        "TIMESTAMP '1969-12-31 23:59:59+00'",
+        "TIMESTAMP '2024-03-10 02:30:00+00'",
+        "TIMESTAMP '2023-12-31 23:59:59.999999+00'",
+        "CAST(NULL AS TIMESTAMP)",
+    ],
+    "array": [
+        "[1, 2, 3]",
+        "CAST([] AS ARRAY<INT64>)",
+        "[3, 1, 2, 1]",
+        "[0]",
+        "CAST(NULL AS ARRAY<INT64>)",
+    ],
+    # Counts that size a result (GENERATE_ARRAY, REPEAT): small, so no case can exhaust memory.
+    "small": ["0", "1", "3", "-2", "CAST(NULL AS INT64)"],
+    "json": ["0", "-1", "1e3", "null", '"x"', "true"],
+    "trunc": ["YEAR", "QUARTER", "MONTH", "WEEK", "ISOWEEK", "DAY"],
+    "part": ["YEAR", "QUARTER", "MONTH", "WEEK", "ISOWEEK", "DAY", "DAYOFWEEK", "DAYOFYEAR"],
+}
+
+FAMILIES: dict[str, list[str]] = {
+    "date and time": [
+        "EXTRACT({part} FROM {date})",
+        "EXTRACT({part} FROM {timestamp})",
+        "EXTRACT(HOUR FROM {timestamp})",
+        "DATE_TRUNC({date}, {trunc})",
+        "DATE_ADD({date}, INTERVAL {int} DAY)",
+        "DATE_SUB({date}, INTERVAL 1 MONTH)",
+        "DATE_DIFF({date}, {date}, DAY)",
+        "DATE_DIFF({date}, {date}, WEEK)",
+        "FORMAT_DATE('%Y-%m-%d %A', {date})",
+        "LAST_DAY({date})",
+        "UNIX_DATE({date})",
+        "DATE({timestamp})",
+        "TIMESTAMP_TRUNC({timestamp}, HOUR)",
+        "TIMESTAMP_DIFF({timestamp}, {timestamp}, SECOND)",
+        "UNIX_SECONDS({timestamp})",
+        "TIMESTAMP_SECONDS({int})",
+        "FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%S', {timestamp})",
+        "CAST({date} AS STRING)",
+        "CAST({timestamp} AS STRING)",
+    ],
+    "string": [
+        "UPPER({string})",
+        "LOWER({string})",
+        "INITCAP({string})",
+        "LENGTH({string})",
+        "BYTE_LENGTH({string})",
+        "SUBSTR({string}, {int})",
+        "SUBSTR({string}, 2, 3)",
+        "STRPOS({string}, 'b')",
+        "REPLACE({string}, 'a', 'X')",
+        "REVERSE({string})",
+        "TRIM({string})",
+        "LPAD({string}, 6, '*')",
+        "SPLIT({string}, ',')",
+        "STARTS_WITH({string}, 'a')",
+        "CONCAT({string}, {string})",
+        "REPEAT({string}, {small})",
+        "LEFT({string}, 2)",
+        "REGEXP_CONTAINS({string}, r'^[a-z]+$')",
+        "REGEXP_REPLACE({string}, r'[aeiou]', '_')",
+        "ARRAY_TO_STRING(SPLIT({string}, ','), '|')",
+    ],
+    "math": [
+        "ABS({int})",
+        "SIGN({float})",
+        "ROUND({float})",
+        "ROUND(2.5)",
+        "TRUNC({float})",
+        "CEIL({float})",
+        "SQRT({float})",
+        "POW({float}, 2)",
+        "LN({float})",
+        "MOD({int}, {int})",
+        "DIV({int}, {int})",
+        "{int} + {int}",
+        "{int} * {int}",
+        "{int} / {int}",
+        "{float} / {float}",
+        "IEEE_DIVIDE({float}, {float})",
+        "SAFE_DIVIDE({int}, {int})",
+        "SAFE_ADD({int}, {int})",
+        "SAFE_MULTIPLY({int}, {int})",
+        "GREATEST({int}, {int})",
+        "LEAST({float}, {float})",
+        "{float} = {float}",
+        "{float} < {float}",
+        "IS_NAN({float})",
+    ],
+    "aggregate": [
+        "(SELECT COUNT(x) FROM UNNEST({array}) AS x)",
+        "(SELECT COUNTIF(x > 1) FROM UNNEST({array}) AS x)",
+        "(SELECT SUM(x) FROM UNNEST({array}) AS x)",
+        "(SELECT AVG(x) FROM UNNEST({array}) AS x)",
+        "(SELECT MAX(x) FROM UNNEST({array}) AS x)",
+        "(SELECT ARRAY_AGG(x ORDER BY x) FROM UNNEST({array}) AS x)",
+        "(SELECT STRING_AGG(CAST(x AS STRING), '-' ORDER BY x) FROM UNNEST({array}) AS x)",
+        "(SELECT LOGICAL_AND(x > 0) FROM UNNEST({array}) AS x)",
+        "(SELECT COUNT(DISTINCT x) FROM UNNEST({array}) AS x)",
+        "(SELECT SUM(x) FROM UNNEST([CAST(NULL AS INT64), NULL]) AS x)",
+    ],
+    "array and struct": [
+        "ARRAY_LENGTH({array})",
+        "ARRAY_CONCAT({array}, [9])",
+        "ARRAY_REVERSE({array})",
+        "ARRAY_TO_STRING(ARRAY(SELECT CAST(x AS STRING) FROM UNNEST({array}) AS x), ',')",
+        "{int} IN UNNEST({array})",
+        "{array}[SAFE_OFFSET(1)]",
+        "GENERATE_ARRAY(1, {small})",
+        "STRUCT({int} AS a, {string} AS b).b",
+        "(SELECT AS STRUCT 1 AS x, 'y' AS y)",
+        "ARRAY(SELECT x * 2 FROM UNNEST({array}) AS x ORDER BY x)",
+        "(SELECT s.id FROM (SELECT STRUCT(1 AS id, 'a' AS label) AS s UNION ALL"
+        " SELECT STRUCT(2, 'b')) WHERE s.id > 1)",
+    ],
+    "conversion": [
+        "CAST({string} AS INT64)",
+        "SAFE_CAST({string} AS INT64)",
+        "CAST({string} AS FLOAT64)",
+        "SAFE_CAST({string} AS FLOAT64)",
+        "SAFE_CAST({string} AS BOOL)",
+        "SAFE_CAST({string} AS DATE)",
+        "CAST({int} AS STRING)",
+        "CAST({float} AS STRING)",
+        "CAST({float} AS INT64)",
+        "SAFE_CAST({float} AS INT64)",
+        "CAST({int} AS FLOAT64)",
+        "CAST({int} AS BOOL)",
+        "CAST({date} AS TIMESTAMP)",
+    ],
+    "json": [
+        "JSON_VALUE('{{\"a\": {json}}}', '$.a')",
+        "JSON_QUERY('{{\"a\": [1, 2]}}', '$.a')",
+        "TO_JSON_STRING(STRUCT({int} AS a, {string} AS b))",
+        "TO_JSON_STRING({array})",
+    ],
+    "window": [
+        "(SELECT ARRAY_AGG(r ORDER BY x, r) FROM (SELECT x, ROW_NUMBER() OVER (ORDER BY x) AS r"
+        " FROM UNNEST({array}) AS x))",
+        "(SELECT ARRAY_AGG(r ORDER BY x, r) FROM (SELECT x, RANK() OVER (ORDER BY x) AS r"
+        " FROM UNNEST({array}) AS x))",
+        "(SELECT ARRAY_AGG(IFNULL(r, -99) ORDER BY o) FROM (SELECT o, LAG(x) OVER (ORDER BY o) AS r"
+        " FROM UNNEST({array}) AS x WITH OFFSET AS o))",
+        "(SELECT ARRAY_AGG(r ORDER BY o) FROM (SELECT o, SUM(x) OVER (ORDER BY o) AS r"
+        " FROM UNNEST({array}) AS x WITH OFFSET AS o))",
+    ],
+}
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Case:
+    family: str
+    function: str  # the template, which names the function or form under test
+    sql: str
+
+
+_FORMS = (
+    ("UNION ALL", "STRUCT across UNION ALL"),
+    ("[SAFE_OFFSET", "[SAFE_OFFSET(i)]"),
+    ("SELECT AS STRUCT", "SELECT AS STRUCT"),
+    ("ROW_NUMBER()", "ROW_NUMBER"),
+    ("RANK()", "RANK"),
+    ("LAG(", "LAG"),
+    (") OVER (", "SUM OVER"),
+    ("COUNT(DISTINCT", "COUNT(DISTINCT)"),
+    (" IN UNNEST(", "IN UNNEST"),
+    ("ARRAY(SELECT x * 2", "ARRAY(subquery)"),
+    ("ARRAY_AGG(x ORDER BY x)", "ARRAY_AGG"),
+)
+
+
+def function_name(template: str) -> str:
+    """The function, operator or form a template tests: `EXTRACT`, `SAFE_CAST`, `/`, ..."""
+    for marker, name in _FORMS:
+        if marker in template:
+            return name
+    match = re.match(r"\(SELECT (\w+)\(", template) or re.match(r"(\w+)\(", template)
+    if match:
+        return match.group(1)
+    operator = re.search(r"\} (\S+) ", template)
+    return operator.group(1) if operator else template
+
+
+def cases(per_template: int, seed: int = 0) -> list[Case]:
+    """`per_template` seeded queries for every template of every family, deduplicated."""
+    rng = random.Random(seed)
+    found: list[Case] = []
+    for family, templates in FAMILIES.items():
+        for template in templates:
+            seen: set[str] = set()
+            for _ in range(per_template):
+                expression = _SLOT.sub(lambda m: rng.choice(POOLS[m.group(1)]), template)
+                expression = expression.replace("{{", "{").replace("}}", "}")
+                if expression in seen:
+                    continue
+                seen.add(expression)
+                found.append(Case(family, template, f"SELECT {expression} AS r"))
+    return found
