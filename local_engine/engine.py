@@ -31,7 +31,7 @@ from local_engine.errors import EngineError
 from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName, connection_name, connection_project
 from local_engine.projects import claim_projects, projects_named
-from local_engine.relations import Bindings, QueryContext, bind_relations
+from local_engine.relations import Bindings, QueryContext, bind_relations, image_function_suffix
 from local_engine.statements import Statement, split_script
 from local_engine.storage import ObjectStore, open_store, use_gcs_requested
 from local_engine.transpile import name_unnamed_columns, strip_project, to_duckdb
@@ -99,6 +99,7 @@ class LocalEngine:
         register_string_functions(self.con)
         self._store = store
         self._trap: ErrorTrap | None = None
+        self._image_suffix = image_function_suffix()
 
     @property
     def store(self) -> ObjectStore:
@@ -145,7 +146,7 @@ class LocalEngine:
             self.home,
             self.progress,
             trap=self._statement_trap(),
-            image_functions_on=self.con,
+            image_functions_on=(self.con, self._image_suffix),
         )
         self.con.begin()
         try:
@@ -177,7 +178,7 @@ class LocalEngine:
             from local_engine.images import register_image_functions
 
             self._trap = ErrorTrap()
-            register_image_functions(self.con, self._trap)
+            register_image_functions(self.con, self._trap, self._image_suffix)
         self._trap.error = None
         return self._trap
 

@@ -24,6 +24,7 @@ from local_engine.imageops import (
     resized_shape,
     uint8_to_float,
 )
+from local_engine.transpile import IMAGE_FUNCTIONS
 
 if TYPE_CHECKING:
     import duckdb
@@ -150,10 +151,13 @@ def _image_type_udf(image: Any) -> pa.StructArray:
     return image_struct_array(out, integer=True)
 
 
-def register_image_functions(con: duckdb.DuckDBPyConnection, trap: ErrorTrap) -> None:
+def register_image_functions(
+    con: duckdb.DuckDBPyConnection, trap: ErrorTrap, suffix: str = ""
+) -> None:
     """Register ml_decode_image, ml_resize_image, ml_convert_color_space, ml_convert_image_type.
 
-    An error a function raises is kept by `trap`: DuckDB passes on only its text.
+    An error a function raises is kept by `trap`: DuckDB passes on only its text. Each name
+    ends in `suffix`, unique per connection (see `transpile.rewrite_image_functions`).
     """
     import duckdb
     from duckdb.func import FunctionNullHandling, PythonUDFType
@@ -164,18 +168,18 @@ def register_image_functions(con: duckdb.DuckDBPyConnection, trap: ErrorTrap) ->
     # structs both arrive as they are.
     functions: list[tuple[str, Callable[..., pa.StructArray], list[Any] | None, Any]] = [
         (
-            "ml_decode_image",
+            "DECODE_IMAGE",
             _decode_udf,
             [duckdb.sqltype("BLOB"), duckdb.sqltype("VARCHAR")],
             float_image,
         ),
-        ("ml_resize_image", _resize_udf, None, float_image),
-        ("ml_convert_color_space", _color_space_udf, None, float_image),
-        ("ml_convert_image_type", _image_type_udf, None, int_image),
+        ("RESIZE_IMAGE", _resize_udf, None, float_image),
+        ("CONVERT_COLOR_SPACE", _color_space_udf, None, float_image),
+        ("CONVERT_IMAGE_TYPE", _image_type_udf, None, int_image),
     ]
     for name, function, parameters, returns in functions:
         con.create_function(
-            name,
+            IMAGE_FUNCTIONS[name] + suffix,
             trap.guard(function),
             parameters,
             returns,

@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     import duckdb
 
 _names = itertools.count(1)
+_image_function_sets = itertools.count(1)
+
+
+def image_function_suffix() -> str:
+    """A new ending for one connection's image-function names, unique in this process."""
+    return f"_{next(_image_function_sets)}"
+
+
 PREDICT_BATCH_ROWS = 256
 DML_TARGETS = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
 
@@ -47,9 +55,10 @@ class QueryContext:
     home: Path
     progress: bool
     trap: ErrorTrap = field(default_factory=ErrorTrap)
-    # A connection that has the image functions already, guarded by `trap`.
-    image_functions_on: duckdb.DuckDBPyConnection | None = None
-    _image_functions: set[int] = field(default_factory=set)
+    # A connection that has the image functions already, guarded by `trap`, and the
+    # suffix of their names there.
+    image_functions_on: tuple[duckdb.DuckDBPyConnection, str] | None = None
+    _image_functions: dict[int, str] = field(default_factory=dict)
     _listings: dict[TableName, list[ObjectInfo]] = field(default_factory=dict)
     _object_tables: dict[TableName, ObjectTableDef | None] = field(default_factory=dict)
 
@@ -65,13 +74,17 @@ class QueryContext:
             self._listings[name] = list_objects(self.store, uris)
         return self._listings[name]
 
-    def ensure_image_functions(self, con: duckdb.DuckDBPyConnection) -> None:
-        if con is self.image_functions_on or id(con) in self._image_functions:
-            return
-        from local_engine.images import register_image_functions
+    def ensure_image_functions(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The suffix of the image functions' names on `con`, registering them if needed."""
+        if self.image_functions_on is not None and con is self.image_functions_on[0]:
+            return self.image_functions_on[1]
+        if id(con) not in self._image_functions:
+            from local_engine.images import register_image_functions
 
-        register_image_functions(con, self.trap)
-        self._image_functions.add(id(con))
+            suffix = image_function_suffix()
+            register_image_functions(con, self.trap, suffix)
+            self._image_functions[id(con)] = suffix
+        return self._image_functions[id(con)]
 
     def model(self, name: TableName) -> Any:
         from local_engine.models import ModelRecord
@@ -124,8 +137,7 @@ def bind_relations(tree: exp.Expr, ctx: QueryContext, bindings: Bindings) -> Non
     for predict in _outermost(tree, exp.Predict):
         _bind_predict(tree, predict, ctx, bindings)
     _bind_object_tables(tree, ctx, bindings)
-    if rewrite_image_functions(tree):
-        ctx.ensure_image_functions(bindings.con)
+    rewrite_image_functions(tree, lambda: ctx.ensure_image_functions(bindings.con))
 
 
 def _outermost(tree: exp.Expr, kind: type[exp.Expr]) -> list[Any]:

@@ -6,6 +6,8 @@ DuckDB SQL, raising on anything it knows it cannot express.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -53,23 +55,30 @@ def strip_project(tree: exp.Expr) -> None:
             column.set("catalog", None)
 
 
-def rewrite_image_functions(tree: exp.Expr) -> bool:
+def rewrite_image_functions(tree: exp.Expr, suffix: Callable[[], str]) -> bool:
     """ML.DECODE_IMAGE and friends -> the ml_* UDFs; True when any was found.
+
+    The UDFs' names end in `suffix()`, asked for once, when the first one is found: each
+    connection registers its own set (DuckDB keeps UDFs in a catalog that every connection
+    to the same database shares, and each set reports errors to its own engine).
 
     ML.DECODE_IMAGE(data) gets the sibling `uri` column as a second argument so decode
     errors can name the object; NULL when the argument is not an object table's `data`.
     """
     found = False
+    ending = ""
     for node in list(tree.find_all(exp.Dot)):
         name = ml_function_name(node)
         if name is None or name not in IMAGE_FUNCTIONS:
             continue
+        if not found:
+            ending = suffix()
         args = ml_call_args(node)
         if name == "DECODE_IMAGE":
             if len(args) != 1:
                 raise EngineError(f"ML.DECODE_IMAGE takes one argument, got {len(args)}")
             args.append(sibling_uri(args[0]) or exp.null())
-        node.replace(exp.Anonymous(this=IMAGE_FUNCTIONS[name], expressions=args))
+        node.replace(exp.Anonymous(this=IMAGE_FUNCTIONS[name] + ending, expressions=args))
         found = True
     return found
 

@@ -199,3 +199,35 @@ def test_engine_statement_fails_naming_uri_and_leaves_no_table(
             )
         with pytest.raises(EngineError):
             engine.execute("SELECT * FROM ds.predictions")
+
+
+def test_two_engines_on_one_lake_each_decode_and_report_their_own_bad_image(
+    tmp_path: Path,
+) -> None:
+    """Engines in one process share DuckDB's function catalog (the served lake beside an
+    in-process engine): each registers its own image functions and keeps its own errors."""
+    from local_engine import engine as engine_module
+
+    home = tmp_path / "lake"
+    images = home / "gcs" / "bucket" / "images"
+    images.mkdir(parents=True)
+    (images / "a.jpg").write_bytes(GOOD_JPEG)
+    (images / "z_cut.jpg").write_bytes(BAD["truncated.jpg"][0])
+    table = (
+        "CREATE EXTERNAL TABLE ds.imgs WITH CONNECTION `us.lake-connection` "
+        "OPTIONS (object_metadata = 'SIMPLE', uris = ['gs://bucket/images/*'])"
+    )
+    good = "SELECT ML.DECODE_IMAGE(data).shape AS s FROM ds.imgs WHERE uri LIKE '%a.jpg'"
+    bad = "SELECT ML.DECODE_IMAGE(data).shape AS s FROM ds.imgs"
+    with (
+        engine_module.LocalEngine(home, progress=False) as first,
+        engine_module.LocalEngine(home, progress=False) as second,
+    ):
+        first.create_connection("us.lake-connection")
+        first.execute(f"CREATE SCHEMA ds; {table}")
+        for engine in (first, second, first):
+            result = engine.execute(good).table
+            assert result is not None and result.to_pylist()[0]["s"][2] == 3
+        for engine in (second, first):
+            with pytest.raises(EngineError, match=r"cannot decode image gs://bucket/images/z_cut"):
+                engine.execute(bad)
