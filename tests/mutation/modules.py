@@ -16,7 +16,6 @@ MODULES: dict[str, tuple[str, ...]] = {
     "pipeline/post_deploy.py": (
         "tests/pipeline/test_post_deploy_step.py",
         "tests/infra/test_post_deploy.py",
-        "tests/sqlrunner/commands/test_hook.py",
     ),
     "sqlrunner/report_html.py": (
         "tests/sqlrunner/test_report_html_hostile.py",

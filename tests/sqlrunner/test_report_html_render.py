@@ -73,6 +73,7 @@ def stat(page: str, key: str) -> str:
         (1024**2 - 1, "1,024.0 KB"),
         (1024**2, "1.0 MB"),
         (15 * 1024**2 + 1024**2 // 2, "15.5 MB"),
+        (1000 * 1024**2, "1,000.0 MB"),
     ],
 )
 def test_sizes(size: int | None, shown: str) -> None:
