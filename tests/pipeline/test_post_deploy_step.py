@@ -179,3 +179,19 @@ def test_the_bigquery_executor_runs_each_statement_as_a_job_in_the_stack_locatio
     assert {j["configuration"]["labels"]["stack"] for j in jobs} == {"prod"}
     first = jobs[0]["configuration"]["query"]["query"]
     assert jobs[0]["jobReference"]["jobId"] == job_id("prod", "predict.sql", 1, first, "key-1", 0)
+
+
+def test_the_bigquery_executor_keeps_its_grace_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    step = inputs()
+    with FakeBigQueryServer() as server:
+        monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.endpoint)
+        server.fake.fail("dry_run", 403, "accessDenied", "Access Denied: not yet granted")
+        patient = bigquery_executor(step, permission_grace_s=60.0, timeout_s=30.0)
+        assert patient.run(step.templates[1], run_key="grace") == 0
+        server.fake.fail("dry_run", 403, "accessDenied", "Access Denied: not yet granted")
+        with pytest.raises(SqlRunnerError, match="Access Denied"):
+            bigquery_executor(step, permission_grace_s=0.0).run(step.templates[1], run_key="none")
+        server.fake.outcome(polls=10_000)
+        hasty = bigquery_executor(step, timeout_s=0.3)
+        with pytest.raises(SqlRunnerError, match=r"did not finish within 0\.3s and was cancelled"):
+            hasty.run(step.templates[1], run_key="slow")
