@@ -13,10 +13,9 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/pipeline/test_retry_decisions.py",
         "tests/pipeline/test_bigquery.py",
     ),
-    "pipeline/post_deploy.py": (
-        "tests/pipeline/test_post_deploy_step.py",
-        "tests/infra/test_post_deploy.py",
-    ),
+    # tests/infra/test_post_deploy.py runs Pulumi's mocks, which hang on a broken input
+    # until mutmut's timeout: too slow per mutant.
+    "pipeline/post_deploy.py": ("tests/pipeline/test_post_deploy_step.py",),
     "sqlrunner/report_html.py": (
         "tests/sqlrunner/test_report_html_hostile.py",
         "tests/sqlrunner/test_report_html_render.py",

@@ -128,10 +128,13 @@ def write_doc(results: dict[str, dict[str, object]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("modules", nargs="*", choices=[*MODULES, []], default=list(MODULES))
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"any of {', '.join(MODULES)}")
     args = parser.parse_args()
+    unknown = [module for module in args.modules if module not in MODULES]
+    if unknown:
+        parser.error(f"not a module of tests/mutation/modules.py: {', '.join(unknown)}")
     results = json.loads(STATE.read_text()) if STATE.exists() else {}
-    for module in args.modules:
+    for module in args.modules or list(MODULES):
         results[module] = run_module(module)
         STATE.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         write_doc(results)

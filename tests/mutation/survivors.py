@@ -17,7 +17,35 @@ _LAST_PART = (
     "that same last part: an equivalent mutant"
 )
 
+_FINGERPRINT_FORMAT = (
+    "changes how every fingerprint is spelt, never which inputs share one: each stack's "
+    "step would run once more on the next `pulumi up`, then be stable again"
+)
+_LOCATION_TWICE = (
+    "the location is given both to the client and to each job; dropping one of the two "
+    "leaves every job in the stack's location"
+)
+
 SURVIVORS: dict[str, str] = {
+    **{
+        f"pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_{n}": _FINGERPRINT_FORMAT
+        for n in (2, 3, 4, 5, 6, 7, 9, 10, 14, 16, 17)
+    },
+    "pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_19": (
+        "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
+    ),
+    "pipeline.post_deploy.xǁStepInputsǁrender__mutmut_1": (
+        "the default epoch only matters to callers that pass none; every caller passes one "
+        "(`hook` its run key, the provider the dataset's creation time)"
+    ),
+    "pipeline.post_deploy.x_bigquery_executor__mutmut_1": (
+        "the default grace moves from 300 s to 301 s: no documented figure depends on it"
+    ),
+    "pipeline.post_deploy.x_bigquery_executor__mutmut_2": (
+        "the default job timeout moves from 3600 s to 3601 s: harmless"
+    ),
+    "pipeline.post_deploy.x_bigquery_executor__mutmut_5": _LOCATION_TWICE,
+    "pipeline.post_deploy.x_bigquery_executor__mutmut_12": _LOCATION_TWICE,
     "sqlrunner.report_html.x__e__mutmut_4": (
         "`quote=True` is `html.escape`'s default: an equivalent mutant"
     ),
