@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.mutation.modules import MODULES
+from tests.mutation.modules import MODULES, NOTES
 from tests.mutation.survivors import SURVIVORS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,20 +120,29 @@ def write_doc(results: dict[str, dict[str, object]]) -> None:
         "one module at a time, `nice`d; a module's scratch copy is under build/mutation/).\n"
         "The bar is 80 % per module; every survivor is listed with why it is harmless.\n\n"
         "| module | score | killed / mutants | time | tests run against each mutant |\n"
-        "|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        "## Survivors\n\n| mutant (`mutmut show NAME` in the scratch copy) | why it is harmless |\n"
+        "|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n"
+        + "".join(f"- `{module}`: {note}.\n" for module, note in NOTES.items())
+        + "\n## Survivors\n\n| mutant (`mutmut show NAME` in the scratch copy) | why it is harmless |\n"
         "|---|---|\n" + ("\n".join(survivors) or "| none | |") + "\n"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--doc-only", action="store_true", help="rewrite docs/mutation.md from the last results"
+    )
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"any of {', '.join(MODULES)}")
     args = parser.parse_args()
     unknown = [module for module in args.modules if module not in MODULES]
     if unknown:
         parser.error(f"not a module of tests/mutation/modules.py: {', '.join(unknown)}")
     results = json.loads(STATE.read_text()) if STATE.exists() else {}
+    if args.doc_only:
+        write_doc(results)
+        return 0
     for module in args.modules or list(MODULES):
         results[module] = run_module(module)
         STATE.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
