@@ -21,7 +21,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/sqlrunner/test_report_html_render.py",
     ),
     # test_decode.py compares with TensorFlow image by image: too slow to run per mutant here.
-    "local_engine/decode.py": ("tests/local_engine/test_decode_limits.py",),
+    "local_engine/decode.py": (
+        "tests/local_engine/test_decode_limits.py",
+        "tests/local_engine/test_decode_modes.py",
+    ),
     "infra/config.py": ("tests/infra/test_config.py", "tests/infra/test_stack_config_keys.py"),
     "local_engine/ddl.py": ("tests/local_engine/test_engine.py",),
 }
@@ -35,8 +38,8 @@ NOTES: dict[str, str] = {
         "them by hand"
     ),
     "local_engine/decode.py": (
-        "run against test_decode_limits.py only: test_decode.py compares every image with "
-        "TensorFlow, too slow per mutant on this machine"
+        "run against test_decode_limits.py and test_decode_modes.py: test_decode.py compares "
+        "every image with TensorFlow, too slow per mutant on this machine"
     ),
     "pipeline/post_deploy.py": (
         "run against tests/pipeline/test_post_deploy_step.py only: the Pulumi-mock tests hang "
