@@ -6,13 +6,15 @@ enough to run against every mutant of local_engine/decode.py.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from local_engine.decode import decode_rgb, sniff_format
 from local_engine.errors import EngineError
-from tests.support.ml_imageset import encode
+from tests.support.ml_imageset import encode, png_header_only
 
 
 def solid(mode: str, size: tuple[int, int], color: object) -> Image.Image:
@@ -122,3 +124,38 @@ def test_palette_and_low_bit_bmps_are_refused() -> None:
         decode_rgb(palette)
     with pytest.raises(EngineError, match="1-bit BMP"):
         decode_rgb(encode(solid("1", (9, 4), 1), "BMP"))
+
+
+def bmp_claiming(width: int, height: int) -> bytes:
+    data = bytearray(encode(solid("RGB", (4, 4), (1, 2, 3)), "BMP"))
+    data[18:22] = width.to_bytes(4, "little", signed=True)
+    data[22:26] = height.to_bytes(4, "little", signed=True)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("image", "claimed"),
+    [
+        (png_header_only(10_000, 10_000), "10000 x 10000"),
+        (bmp_claiming(10_000, 10_000), "10000 x 10000"),
+        (bmp_claiming(10_000, -10_000), "10000 x 10000"),  # a top-down BMP
+        (bmp_claiming(-10_000, 6_000), "10000 x 6000"),
+    ],
+)
+def test_bombs_are_refused_from_their_header_before_pillow_sees_them(
+    image: bytes, claimed: str
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's own DecompressionBombWarning would fail
+        with pytest.raises(
+            EngineError, match=rf"^cannot decode image: {claimed} pixels is over the 50,000,000"
+        ):
+            decode_rgb(image)
+
+
+def test_cmyk_ink_darkens_as_tensorflow_computes_it() -> None:
+    # TensorFlow: channel * K / 255 on Adobe-inverted CMYK, i.e. pure black ink gives black.
+    black = decode_rgb(encode(solid("CMYK", (8, 8), (0, 0, 0, 255)), "JPEG", quality=100))
+    assert int(black.max()) <= 3
+    cyan = decode_rgb(encode(solid("CMYK", (8, 8), (255, 0, 0, 0)), "JPEG", quality=100))
+    assert int(cyan[..., 0].mean()) <= 5 and int(cyan[..., 1].mean()) >= 250
