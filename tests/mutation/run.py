@@ -36,7 +36,7 @@ def _tracked_files() -> list[str]:
         text=True,
         check=True,
     ).stdout.splitlines()
-    return [name for name in listed if not name.startswith(("build/", "docs/"))]
+    return [name for name in listed if not name.startswith("build/")]
 
 
 def _scratch_copy(module: str, tests: tuple[str, ...]) -> Path:
