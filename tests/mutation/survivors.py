@@ -63,6 +63,11 @@ SURVIVORS: dict[str, str] = {
     "pipeline.templates.x__model_type__mutmut_11": _WORDING,
     "pipeline.templates.x__model_files_uri__mutmut_11": _WORDING,
     "pipeline.templates.x__model_files_uri__mutmut_12": _WORDING,
+    "pipeline.templates.x_render_file__mutmut_4": (
+        "the locale's encoding instead of UTF-8: the same codec wherever Python runs in UTF-8 "
+        "(every supported platform, the C locale included through PEP 538); "
+        "test_templates_are_read_as_utf8 catches it on any other"
+    ),
     "pipeline.templates.x_render_file__mutmut_6": (
         "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
     ),
