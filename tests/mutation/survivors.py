@@ -4,8 +4,8 @@ from __future__ import annotations
 
 _IMPORT_TIME = (
     "`_rule` runs only while the module is imported, before mutmut switches a mutant on, so "
-    "no test can select this mutant; planted by hand, it breaks every naming rule at once "
-    "(tests/test_bigquery_facts.py fails)"
+    "no test can select this mutant; it would break every naming rule at once, which "
+    "tests/test_bigquery_facts.py checks"
 )
 _WORDING = (
     "changes only the wording of an error message whose key the tests match (`^key: `); "
