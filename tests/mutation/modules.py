@@ -34,12 +34,14 @@ NOTES: dict[str, str] = {
     "local_engine/ddl.py": (
         "below the bar: the mutants of CREATE MODEL and DROP MODEL (about 80) are reached only "
         "by tests whose fixture converts a model, which is too slow to rerun per mutant here, "
-        "so they count as not killed; tests/local_engine/test_engine_atomicity.py covers "
-        "them by hand"
+        "so they count as not killed (test_ddl_models.py and test_engine_atomicity.py run that "
+        "code, but were not run against its mutants)"
     ),
     "local_engine/decode.py": (
-        "run against test_decode_limits.py and test_decode_modes.py: test_decode.py compares "
-        "every image with TensorFlow, too slow per mutant on this machine"
+        "below the bar: run against test_decode_limits.py and test_decode_modes.py only, "
+        "since test_decode.py compares every image with TensorFlow, too slow per mutant on "
+        "this machine; most survivors change pixels slightly (the DCT mode, CMYK scaling, "
+        "16-bit shifts), which only those TensorFlow comparisons see"
     ),
     "pipeline/post_deploy.py": (
         "run against tests/pipeline/test_post_deploy_step.py only: the Pulumi-mock tests hang "
