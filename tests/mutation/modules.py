@@ -25,7 +25,8 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/local_engine/test_decode_limits.py",
         "tests/local_engine/test_decode_modes.py",
     ),
-    "infra/config.py": ("tests/infra/test_config.py", "tests/infra/test_stack_config_keys.py"),
+    # test_stack_config_keys.py runs Pulumi's mocks, which hang on a broken config.
+    "infra/config.py": ("tests/infra/test_config.py",),
     "local_engine/ddl.py": ("tests/local_engine/test_engine.py",),
 }
 
