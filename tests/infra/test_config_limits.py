@@ -73,3 +73,13 @@ def test_the_model_may_be_one_byte_under_450_mb(model_dir: Path) -> None:
         match=r"holds 450,000,000 bytes; BigQuery imports models of less than 450 MB \(450,000,000 bytes\)$",
     ):
         parse(model_dir)
+
+
+def test_an_unknown_key_suggests_the_closest_one_or_nothing(model_dir: Path) -> None:
+    with pytest.raises(
+        StackConfigError,
+        match=r"^unknown config key resnet-inference:topk \(did you mean resnet-inference:topK\?\)$",
+    ):
+        parse(model_dir, topk="5")
+    with pytest.raises(StackConfigError, match=r"^unknown config key resnet-inference:zzzzzz$"):
+        parse(model_dir, zzzzzz="5")
