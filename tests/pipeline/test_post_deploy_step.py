@@ -8,8 +8,17 @@ import pytest
 
 from pipeline.bigquery import BigQueryError
 from pipeline.errors import SqlRunnerError
-from pipeline.post_deploy import StepInputs, StepResult, create, delete, has_changes
+from pipeline.jobids import job_id
+from pipeline.post_deploy import (
+    StepInputs,
+    StepResult,
+    bigquery_executor,
+    create,
+    delete,
+    has_changes,
+)
 from pipeline.templates import RenderedTemplate, RenderOptions, render_file, render_pipeline
+from tests.support.fake_bigquery import FakeBigQueryServer
 
 OUTPUTS: dict[str, Any] = {
     "project": "my-project",
@@ -149,3 +158,40 @@ def test_delete_of_a_dataset_already_gone_succeeds() -> None:
 def test_delete_reports_any_other_failure(error: SqlRunnerError) -> None:
     with pytest.raises(SqlRunnerError, match=str(error)):
         delete(inputs(), Recorder(fail=error))
+
+
+def test_the_bigquery_executor_runs_each_statement_as_a_job_in_the_stack_location(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    step = inputs(stack="prod")
+    predict = step.templates[2]
+    with FakeBigQueryServer() as server:
+        monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.endpoint)
+        server.fake.outcome()
+        server.fake.outcome(rows=3)
+        server.fake.outcome(rows=7)
+        executor = bigquery_executor(step, permission_grace_s=0.0, timeout_s=30.0)
+        assert executor.run(predict, run_key="key-1") == 7  # the INSERT's rows only
+        jobs = [b for b in server.fake.inserts() if not b["configuration"].get("dryRun")]
+    assert [j["configuration"]["query"]["query"] for j in jobs] == predict.statements
+    assert {j["jobReference"]["location"] for j in jobs} == {"EU"}
+    assert {j["jobReference"]["projectId"] for j in jobs} == {"my-project"}
+    assert {j["configuration"]["labels"]["stack"] for j in jobs} == {"prod"}
+    first = jobs[0]["configuration"]["query"]["query"]
+    assert jobs[0]["jobReference"]["jobId"] == job_id("prod", "predict.sql", 1, first, "key-1", 0)
+
+
+def test_the_bigquery_executor_keeps_its_grace_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    step = inputs()
+    with FakeBigQueryServer() as server:
+        monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.endpoint)
+        server.fake.fail("dry_run", 403, "accessDenied", "Access Denied: not yet granted")
+        patient = bigquery_executor(step, permission_grace_s=60.0, timeout_s=30.0)
+        assert patient.run(step.templates[1], run_key="grace") == 0
+        server.fake.fail("dry_run", 403, "accessDenied", "Access Denied: not yet granted")
+        with pytest.raises(SqlRunnerError, match="Access Denied"):
+            bigquery_executor(step, permission_grace_s=0.0).run(step.templates[1], run_key="none")
+        server.fake.outcome(polls=10_000)
+        hasty = bigquery_executor(step, timeout_s=0.3)
+        with pytest.raises(SqlRunnerError, match=r"did not finish within 0\.3s and was cancelled"):
+            hasty.run(step.templates[1], run_key="slow")

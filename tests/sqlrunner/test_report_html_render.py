@@ -73,6 +73,7 @@ def stat(page: str, key: str) -> str:
         (1024**2 - 1, "1,024.0 KB"),
         (1024**2, "1.0 MB"),
         (15 * 1024**2 + 1024**2 // 2, "15.5 MB"),
+        (1000 * 1024**2, "1,000.0 MB"),
     ],
 )
 def test_sizes(size: int | None, shown: str) -> None:
@@ -202,3 +203,45 @@ def test_links_and_notices() -> None:
     )
     assert "<nav>" not in render_report(data())
     assert 'class="notice"' not in render_report(data())
+
+
+def test_the_page_is_put_together_without_stray_text() -> None:
+    bare = render_report(data())
+    assert "UTC</p>\n\n\n</header>" in bare  # no links, no notices
+    assert '</section>\n\n<section class="chart">' in bare  # no skips
+    assert '<div class="panel"><p class="count">No image was labelled.</p></div>' in render_report(
+        data(top1=())
+    )
+    full = render_report(
+        data(
+            (card("gs://b/a.png"), card("gs://b/b.png")),
+            top1=(("a", 2), ("b", 1)),
+            links=(ReportLink("one", "https://x/1"), ReportLink("two", "https://x/2")),
+        )
+    )
+    assert "</article>\n<article" in full
+    assert '</g><g class="row"' in full
+    assert '</a><a href="https://x/2"' in full
+    assert '</div>\n<div class="stat" data-stat="labelled">' in full
+    assert '</span></span></li><li class="label" data-rank="2"' in full
+    assert '<div class="stat wide" data-stat="predicted_at">' in full
+
+
+def test_two_models_are_models_and_a_missing_type_is_unknown() -> None:
+    runs = (ModelRun("ds.a", 1, EARLY, EARLY), ModelRun("ds.b", 1, EARLY, EARLY))
+    assert stat(render_report(data(models=runs)), "model") == "ds.a, ds.b | models"
+    untyped = ImagePrediction("gs://b/a", None, 3, None, (), None, None)
+    assert '<p class="meta">unknown type &middot; 3 bytes</p>' in render_report(data((untyped,)))
+
+
+def test_a_link_that_is_not_http_shows_its_text_and_url() -> None:
+    page = render_report(data(links=(ReportLink("Looker", "javascript:alert(1)"),)))
+    assert "<nav><span>Looker: javascript:alert(1)</span></nav>" in page
+
+
+def test_the_capped_sentence_in_full() -> None:
+    capped = render_report(data((card("gs://b/a.png"),), images=3))
+    assert (
+        "Showing the first 1 of 3 images, ordered by URI; the counts and the chart above cover "
+        "all of them (raise --max-cards to see more cards).</p>"
+    ) in capped
