@@ -288,3 +288,8 @@ class FakeBigQueryServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def real_jobs(server: FakeBigQueryServer) -> list[dict[str, Any]]:
+    """The job bodies the fake was sent, dry runs left out, oldest first."""
+    return [b for b in server.fake.inserts() if not b["configuration"].get("dryRun")]

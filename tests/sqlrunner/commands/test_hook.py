@@ -6,17 +6,15 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline.templates import RenderOptions, render_file, render_pipeline
-from sqlrunner.cli import main
-from tests.support.fake_bigquery import FakeBigQueryServer
-from tests.support.paths import REPO
+from tests.sqlrunner.commands.conftest import Done
+from tests.support.fake_bigquery import FakeBigQueryServer, real_jobs
 
 OUTPUTS: dict[str, Any] = {
     "project": "my-project",
@@ -42,45 +40,16 @@ OUTPUTS: dict[str, Any] = {
 
 
 @pytest.fixture
-def server() -> Iterator[FakeBigQueryServer]:
-    with FakeBigQueryServer() as running:
-        yield running
-
-
-@pytest.fixture
 def outputs_file(tmp_path: Path) -> Path:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(OUTPUTS))
     return path
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def hook(
-    server: FakeBigQueryServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Callable[..., Done]:
+def hook(sqlrunner: Callable[..., Done]) -> Callable[..., Done]:
     """`python -m sqlrunner hook ARGS` in this process, against the fake BigQuery."""
-    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.endpoint)
-    monkeypatch.chdir(REPO)
-
-    def run(*args: str) -> Done:
-        code = main(["hook", *args])
-        out, err = capsys.readouterr()
-        return Done(code, out, err)
-
-    return run
-
-
-def real_jobs(server: FakeBigQueryServer) -> list[dict[str, Any]]:
-    return [b for b in server.fake.inserts() if not b["configuration"].get("dryRun")]
+    return lambda *args: sqlrunner("hook", *args)
 
 
 def queries(server: FakeBigQueryServer) -> list[str]:

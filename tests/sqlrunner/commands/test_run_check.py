@@ -6,15 +6,13 @@ The canned BigQuery fake records what was sent, so a test can show nothing was.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.sqlrunner.commands.conftest import Done
 from tests.support.fake_bigquery import FakeBigQueryServer
 from tests.support.paths import REPO
 
@@ -31,42 +29,21 @@ OUTPUTS: dict[str, Any] = {
 
 
 @pytest.fixture
-def server() -> Iterator[FakeBigQueryServer]:
-    with FakeBigQueryServer() as running:
-        yield running
-
-
-@pytest.fixture
 def outputs_file(tmp_path: Path) -> Path:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(OUTPUTS))
     return path
 
 
-def sqlrunner(
-    server: FakeBigQueryServer, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BIGQUERY_EMULATOR_HOST": server.endpoint, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "sqlrunner", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 def test_run_dry_run_checks_with_googlesql_before_any_dry_run(
-    server: FakeBigQueryServer, outputs_file: Path, tmp_path: Path
+    sqlrunner: Callable[..., Done], server: FakeBigQueryServer, outputs_file: Path, tmp_path: Path
 ) -> None:
     faulty = tmp_path / "predict.sql"
     text = (REPO / "sql" / "predict.sql").read_text()
     faulty.write_text(
         text.replace("AND size <= ", "AND sise <= ").replace("WHERE o.uri =", "WHERE o.url =")
     )
-    done = sqlrunner(server, "run", str(faulty), "--outputs", str(outputs_file), "--dry-run")
+    done = sqlrunner("run", str(faulty), "--outputs", str(outputs_file), "--dry-run")
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "error: predict.sql statement 2, line 27, column 13: Name url not found inside o",
@@ -77,17 +54,14 @@ def test_run_dry_run_checks_with_googlesql_before_any_dry_run(
 
 
 def test_run_dry_run_without_the_analyzer_warns_and_dry_runs(
-    server: FakeBigQueryServer, outputs_file: Path, tmp_path: Path
+    sqlrunner: Callable[..., Done],
+    server: FakeBigQueryServer,
+    outputs_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    done = sqlrunner(
-        server,
-        "run",
-        "predict.sql",
-        "--outputs",
-        str(outputs_file),
-        "--dry-run",
-        env={"GOOGLESQL_HOME": str(tmp_path)},
-    )
+    monkeypatch.setenv("GOOGLESQL_HOME", str(tmp_path))
+    done = sqlrunner("run", "predict.sql", "--outputs", str(outputs_file), "--dry-run")
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith(
         "warning: GoogleSQL check skipped: the GoogleSQL analyzer is not installed"

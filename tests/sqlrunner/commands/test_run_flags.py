@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqlrunner.cli import main
-from tests.support.fake_bigquery import FakeBigQueryServer
-from tests.support.paths import REPO
+from tests.sqlrunner.commands.conftest import Done
+from tests.support.fake_bigquery import FakeBigQueryServer, real_jobs
 
 OUTPUTS: dict[str, Any] = {
     "project": "my-project",
@@ -26,45 +24,11 @@ OUTPUTS: dict[str, Any] = {
 }
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def server() -> Iterator[FakeBigQueryServer]:
-    with FakeBigQueryServer() as running:
-        yield running
-
-
 @pytest.fixture
 def outputs_file(tmp_path: Path) -> Path:
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(OUTPUTS))
     return path
-
-
-@pytest.fixture
-def sqlrunner(
-    server: FakeBigQueryServer,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Callable[..., Done]:
-    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.endpoint)
-    monkeypatch.chdir(REPO)
-
-    def run(*args: str) -> Done:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Done(code, out, err)
-
-    return run
-
-
-def real_jobs(server: FakeBigQueryServer) -> list[dict[str, Any]]:
-    return [b for b in server.fake.inserts() if not b["configuration"].get("dryRun")]
 
 
 def test_stack_names_the_jobs(
