@@ -8,16 +8,14 @@ import pytest
 
 from bigquery_facts import MAX_LABELS, MAX_MODEL_BYTES
 from infra.config import StackConfig, StackConfigError, parse_config
+from tests.support.pulumi_harness import write_model_dir
 
 PROJECT = "demo-project-123"
 
 
 @pytest.fixture
 def model_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "resnet_50"
-    (directory / "variables").mkdir(parents=True)
-    (directory / "saved_model.pb").write_bytes(b"graph")
-    return directory
+    return write_model_dir(tmp_path)
 
 
 def parse(model_dir: Path, stack: str = "dev", **raw: object) -> StackConfig:
@@ -63,11 +61,13 @@ def test_the_stack_label_is_cut_to_63_characters(model_dir: Path) -> None:
 
 
 def test_the_model_may_be_one_byte_under_450_mb(model_dir: Path) -> None:
-    with (model_dir / "variables" / "variables.data").open("wb") as sparse:
-        sparse.truncate(MAX_MODEL_BYTES - 1 - len(b"graph"))
-    assert parse(model_dir).model_files == ("saved_model.pb", "variables/variables.data")
-    with (model_dir / "variables" / "variables.data").open("wb") as sparse:
-        sparse.truncate(MAX_MODEL_BYTES - len(b"graph"))
+    padding = model_dir / "variables" / "padding.data"
+    others = sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file())
+    with padding.open("wb") as sparse:
+        sparse.truncate(MAX_MODEL_BYTES - 1 - others)
+    assert "variables/padding.data" in parse(model_dir).model_files
+    with padding.open("wb") as sparse:
+        sparse.truncate(MAX_MODEL_BYTES - others)
     with pytest.raises(
         StackConfigError,
         match=r"holds 450,000,000 bytes; BigQuery imports models of less than 450 MB \(450,000,000 bytes\)$",
