@@ -53,7 +53,7 @@ def after_predict(insert: str) -> str:
     query = insert[insert.index("WITH\n  scores AS (") :]
     rest = query[query.index("  -- The k highest") :]
     scores = (
-        "WITH\n  scores AS (SELECT uri, generation, content_type, size, activation_49"
+        "WITH\n  scores AS (SELECT uri, generation, content_type, size, activation_49 AS scores"
         f" FROM `{DS}.scores`),\n"
     )
     return f"SELECT * EXCEPT (predicted_at) FROM ({scores}{rest}) ORDER BY uri"

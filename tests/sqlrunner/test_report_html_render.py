@@ -83,7 +83,8 @@ def test_sizes(size: int | None, shown: str) -> None:
 
 def test_header_stats_and_times() -> None:
     page = render_report(data((card("gs://b/a.png"),), images=12345))
-    assert "<title>Predictions report: p.ds.t</title>" in page
+    assert "<title>ResNet-50 predictions report: p.ds.t</title>" in page
+    assert "<h1>ResNet-50 predictions</h1>" in page
     assert "p.ds.t &middot; local lake /x &middot; generated 2026-12-01 18:00:05 UTC" in page
     assert stat(page, "images") == "12,345 | images"
     assert stat(page, "labelled") == "1,234 | labelled"
