@@ -5,8 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOME_DIR ?= .lake
 
-PHONY_COVERAGE := coverage-table coverage-full
-.PHONY: venv googlesql check $(PHONY_COVERAGE) test test-fast lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv mutation clean
+.PHONY: venv googlesql check coverage-table coverage-full test test-fast lint typecheck pytest demo model serve bench bench-quick deploy-venv policy-venv mutation clean
 
 # GoogleSQL (ZetaSQL) analyzer and reference evaluator: the native gRPC server from the npm
 # package, pinned by version and checksum, and a descriptor set of its .proto files.
