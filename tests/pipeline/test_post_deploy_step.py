@@ -19,17 +19,9 @@ from pipeline.post_deploy import (
 )
 from pipeline.templates import RenderedTemplate, RenderOptions, render_file, render_pipeline
 from tests.support.fake_bigquery import FakeBigQueryServer
+from tests.support.stack_outputs import STACK_OUTPUTS
 
-OUTPUTS: dict[str, Any] = {
-    "project": "my-project",
-    "location": "EU",
-    "model_files_uri": "gs://my-project-models/resnet_50/*",
-    "model_type": "TENSORFLOW",
-    "object_table_id": "my-project.resnet_inference_test.vision_images",
-    "model_id": "my-project.resnet_inference_test.resnet",
-    "predictions_table_id": "my-project.resnet_inference_test.predictions",
-    "top_k": 5,
-}
+OUTPUTS = STACK_OUTPUTS
 FILES = {"saved_model.pb": "h1", "variables/variables.index": "h2"}
 
 

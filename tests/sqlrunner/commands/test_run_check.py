@@ -5,34 +5,22 @@ The canned BigQuery fake records what was sent, so a test can show nothing was.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.sqlrunner.commands.conftest import Done
 from tests.support.fake_bigquery import FakeBigQueryServer
 from tests.support.paths import REPO
+from tests.support.stack_outputs import STACK_OUTPUTS, write_outputs_file
 
-OUTPUTS: dict[str, Any] = {
-    "project": "my-project",
-    "location": "EU",
-    "model_files_uri": "gs://my-project-models/resnet_50/*",
-    "model_type": "TENSORFLOW",
-    "object_table_id": "my-project.resnet_inference_test.vision_images",
-    "model_id": "my-project.resnet_inference_test.resnet",
-    "predictions_table_id": "my-project.resnet_inference_test.predictions",
-    "top_k": 5,
-}
+OUTPUTS = STACK_OUTPUTS
 
 
 @pytest.fixture
 def outputs_file(tmp_path: Path) -> Path:
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(OUTPUTS))
-    return path
+    return write_outputs_file(tmp_path)
 
 
 def test_run_dry_run_checks_with_googlesql_before_any_dry_run(
