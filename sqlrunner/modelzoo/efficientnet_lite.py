@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import SqlRunnerError
+from sqlrunner.modelzoo.cache import build_into, recipe_key
 from sqlrunner.modelzoo.marker import StandInMarker, read_marker, write_marker
 from sqlrunner.modelzoo.signature import SIGNATURE_KEY
 from sqlrunner.modelzoo.torch_legacy import read_legacy_state_dict
@@ -165,10 +164,6 @@ def recipe() -> dict[str, Any]:
     }
 
 
-def recipe_key(values: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def provenance(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "model": MODEL_NAME,
@@ -192,18 +187,7 @@ def cached_efficientnet_lite0(cache_dir: Path) -> Path:
     target = cache_dir / f"{MODEL_NAME}-{recipe_key(values)}"
     if (target / "saved_model.pb").is_file() and (target / PROVENANCE_FILE).is_file():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".efficientnet-", dir=cache_dir))
-    try:
-        build_savedmodel(staging / "model")
-        try:
-            (staging / "model").rename(target)
-        except OSError:
-            if not (target / "saved_model.pb").is_file():  # not a concurrent build that won
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return build_into(target, build_savedmodel)
 
 
 def is_efficientnet_lite0(model_dir: Path) -> bool:

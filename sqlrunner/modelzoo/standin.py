@@ -9,13 +9,10 @@ marks it untrained. Builds take a minute, so they are cached under a key of the 
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from sqlrunner.modelzoo.cache import build_into, recipe_key
 from sqlrunner.modelzoo.marker import StandInMarker, read_marker, write_marker
 from sqlrunner.modelzoo.signature import (
     IMAGE_SIZE,
@@ -50,28 +47,13 @@ def standin_recipe(seed: int = STANDIN_SEED) -> dict[str, Any]:
     }
 
 
-def recipe_key(recipe: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def cached_standin(cache_dir: Path, seed: int = STANDIN_SEED) -> Path:
     """The stand-in SavedModel under `cache_dir/<recipe key>/`, built there if not yet."""
     recipe = standin_recipe(seed)
     target = cache_dir / f"resnet50-standin-{recipe_key(recipe)}"
     if (target / "saved_model.pb").is_file() and read_marker(target) is not None:
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".standin-", dir=cache_dir))
-    try:
-        build_standin_savedmodel(staging / "model", seed)
-        try:
-            (staging / "model").rename(target)
-        except OSError:
-            if not (target / "saved_model.pb").is_file():  # not a concurrent build that won
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return build_into(target, lambda folder: build_standin_savedmodel(folder, seed))
 
 
 def standin_network(seed: int = STANDIN_SEED) -> Any:
