@@ -58,7 +58,8 @@ class RunSettings:
     location: str
     run_key: str
     timeout_s: float = 3600.0
-    poll_s: float = 2.0
+    poll_s: float = 2.0  # the longest wait between two looks at a running job
+    first_poll_s: float = 0.1  # the first wait; each next one doubles, up to poll_s
     maximum_bytes_billed: int | None = None
     dry_run_only: bool = False
 
@@ -216,6 +217,8 @@ class BigQueryRunner:
     def _wait(self, where: str, job: bigquery.QueryJob) -> None:
         started = self.policy.clock()
         deadline = started + self.settings.timeout_s
+        # Most statements finish within a second: look soon, then less and less often.
+        pause = min(self.settings.first_poll_s, self.settings.poll_s)
         with self.console.status(f"{where}: job {job.job_id} running") as status:
             while True:
                 self._call(
@@ -233,7 +236,8 @@ class BigQueryRunner:
                     )
                 elapsed = self.policy.clock() - started
                 status.update(f"{where}: job {job.job_id} {str(job.state).lower()}, {elapsed:.0f}s")
-                self.policy.sleep(min(self.settings.poll_s, remaining))
+                self.policy.sleep(min(pause, remaining))
+                pause = min(pause * 2, self.settings.poll_s)
 
     def _cancel(self, job: bigquery.QueryJob) -> None:
         try:

@@ -132,6 +132,26 @@ def test_waits_until_the_job_is_done(bq: Harness) -> None:
     assert job.done
 
 
+def test_looks_at_a_running_job_soon_then_less_and_less_often(bq: Harness) -> None:
+    bq.fake.outcome(polls=7, rows=0)
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    policy = RetryPolicy(clock=lambda: now[0], sleep=sleep)
+    runner = bq.runner(policy, poll_s=2.0, first_poll_s=0.1)
+    runner.run_statement("predict.sql", 1, "DELETE FROM ds.p WHERE TRUE")
+    assert slept == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.6, 2.0])
+
+
+def test_the_defaults_look_after_a_tenth_of_a_second_and_at_most_every_two() -> None:
+    settings = RunSettings(stack="dev", location="US", run_key="k")
+    assert (settings.first_poll_s, settings.poll_s) == (0.1, 2.0)
+
+
 def test_timeout_cancels_the_job_and_names_it(bq: Harness) -> None:
     bq.fake.outcome(polls=10**6)
     jid = expected_id("SELECT 1", 1)
