@@ -63,7 +63,9 @@ SCALARS: list[tuple[str, pa.DataType, Any]] = [
     ("b'\\x00\\xff'", pa.binary(), b"\x00\xff"),
     ("'é \"q\"\\n'", pa.string(), 'é "q"\n'),
 ]  # fmt: skip
-STAMPS = pa.list_(pa.struct([("moment", pa.timestamp("us", tz="UTC")), ("n", pa.decimal128(38, 9))]))
+STAMPS = pa.list_(
+    pa.struct([("moment", pa.timestamp("us", tz="UTC")), ("n", pa.decimal128(38, 9))])
+)
 NESTED: list[tuple[str, pa.DataType, Any]] = [
     (
         "[STRUCT(TIMESTAMP '0999-01-01 00:00:00.5+00' AS moment, NUMERIC '1.50' AS n)]",

@@ -6,8 +6,9 @@ into GoogleSQL's reference evaluator alike. A case is checked one of four ways:
 - `query`: the statement's rows and column types against the evaluator's answer;
 - `modify`: an INSERT, UPDATE or DELETE; the target table afterwards against the table
   the evaluator's changed rows give, and the affected-row count against their number;
-- `ddl`: the statement, then `check` on the engine, against `reference` on the evaluator
-  (what BigQuery documents the statement to leave behind, written as a query);
+- `ddl`: the statement, then `check` on the engine (or the script's own last result when
+  there is no check), against `reference` on the evaluator (what BigQuery documents the
+  statement to leave behind, written as a query);
 - `observe`: no reference can run it; the harness records whether the engine ran it,
   refused it by name, or failed some other way.
 
@@ -186,22 +187,58 @@ CASES: list[StatementCase] = [
         "SELECT * FROM `ds.renamed`",
         f"SELECT * FROM {T}",
     ),
-    _observe("DML", "MERGE", (
+    _ddl(
+        "MERGE",
         f"MERGE {T} AS t USING {U} AS u ON t.id = u.id"
         " WHEN MATCHED THEN UPDATE SET v = u.w"
-        " WHEN NOT MATCHED THEN INSERT (id, v) VALUES (u.id, u.w)"
-    )),
-    _observe("DDL", "DROP VIEW", f"CREATE VIEW {NEW} AS SELECT 1 AS a; DROP VIEW {NEW}"),
-    _observe("DDL", "DROP TABLE IF EXISTS", "DROP TABLE IF EXISTS `ds.no_such_table`"),
+        " WHEN NOT MATCHED THEN INSERT (id, v) VALUES (u.id, u.w)",
+        f"SELECT * FROM {T}",
+        # What BigQuery documents MERGE to leave: matched rows updated, unmatched source
+        # rows inserted (a NULL key matches nothing).
+        f"SELECT t.id, IF(u.id IS NULL, t.v, u.w) AS v, t.x FROM {T} AS t"
+        f" LEFT JOIN {U} AS u ON t.id = u.id"
+        f" UNION ALL SELECT u.id, u.w, NULL FROM {U} AS u"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {T} AS t WHERE t.id = u.id)",
+        family="DML",
+    ),
+    _ddl(
+        "MERGE",
+        f"MERGE {T} AS t USING {U} AS u ON t.id = u.id WHEN MATCHED THEN DELETE",
+        f"SELECT * FROM {T}",
+        f"SELECT * FROM {T} AS t WHERE NOT EXISTS (SELECT 1 FROM {U} AS u WHERE u.id = t.id)",
+        family="DML",
+    ),
+    _ddl(
+        "DROP VIEW",
+        f"CREATE VIEW {NEW} AS SELECT 1 AS a; DROP VIEW {NEW}",
+        f"SELECT * FROM {NEW}",
+        "SELECT * FROM `ds.no_such_table`",
+    ),
+    _ddl(
+        "DROP TABLE IF EXISTS",
+        "DROP TABLE IF EXISTS `ds.no_such_table`",
+        f"SELECT * FROM {T}",
+        f"SELECT * FROM {T}",
+    ),
     _observe("DDL", "CREATE SCHEMA", "CREATE SCHEMA other"),
     _observe("DDL", "CREATE SCHEMA IF NOT EXISTS", "CREATE SCHEMA IF NOT EXISTS ds"),
     _observe("DDL", "DROP SCHEMA", "CREATE SCHEMA other; DROP SCHEMA other"),
-    _observe("DDL", "DROP SCHEMA CASCADE", "DROP SCHEMA ds CASCADE"),
+    _ddl(
+        "DROP SCHEMA CASCADE",
+        "DROP SCHEMA ds CASCADE",
+        f"SELECT * FROM {T}",
+        "SELECT * FROM `ds.no_such_table`",
+    ),
     _observe("DDL", "ALTER SCHEMA SET OPTIONS", "ALTER SCHEMA ds SET OPTIONS (description = 'd')"),
     _observe("DDL", "ALTER TABLE SET OPTIONS", f"ALTER TABLE {T} SET OPTIONS (description = 'd')"),
     _observe("DDL", "CREATE TABLE LIKE / COPY / CLONE", f"CREATE TABLE {NEW} COPY {T}"),
     _observe("DDL", "CREATE TABLE LIKE / COPY / CLONE", f"CREATE TABLE {NEW} CLONE {T}"),
-    _observe("DDL", "CREATE TABLE LIKE / COPY / CLONE", f"CREATE TABLE {NEW} LIKE {T}"),
+    _ddl(
+        "CREATE TABLE LIKE / COPY / CLONE",
+        f"CREATE TABLE {NEW} LIKE {T}",
+        f"SELECT * FROM {NEW}",
+        f"SELECT * FROM {T} WHERE FALSE",
+    ),
     _observe("DDL", "CREATE SNAPSHOT TABLE", f"CREATE SNAPSHOT TABLE {NEW} CLONE {T}"),
     _observe("DDL", "CREATE MATERIALIZED VIEW", f"CREATE MATERIALIZED VIEW {NEW} AS SELECT id FROM {T}"),
     _observe(
@@ -210,7 +247,12 @@ CASES: list[StatementCase] = [
         " OPTIONS (object_metadata = 'SIMPLE', uris = ['gs://bucket/images/*'])",
     ),
     _observe("DDL", "DROP MODEL", "DROP MODEL IF EXISTS ds.no_such_model"),
-    _observe("DDL", "CREATE FUNCTION", "CREATE TEMP FUNCTION twice(a INT64) AS (a * 2); SELECT twice(2) AS r"),
+    _ddl(
+        "CREATE FUNCTION",
+        f"CREATE TEMP FUNCTION twice(a INT64) AS (a * 2); SELECT twice(id) AS r FROM {T}",
+        "",
+        f"SELECT id * 2 AS r FROM {T}",
+    ),
     _observe("DDL", "CREATE TABLE FUNCTION", f"CREATE TABLE FUNCTION ds.f(n INT64) AS SELECT id FROM {T} WHERE id > n"),
     _observe("DDL", "CREATE PROCEDURE / CALL", "CREATE PROCEDURE ds.p() BEGIN SELECT 1; END"),
     _observe("DDL", "CREATE SEARCH INDEX", f"CREATE SEARCH INDEX ix ON {T} (ALL COLUMNS)"),
