@@ -17,6 +17,10 @@ Every value prints in one of BigQuery's own documented text forms, chosen per fo
   which is also what `bq query --format=csv|pretty` prints; an array or struct as the
   JSON above, compact as TO_JSON_STRING writes it.
 
+INTERVAL prints in its canonical form `[sign]Y-M [sign]D [sign]H:M:S[.F]` in every format
+(https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#interval_type),
+a string in JSON: `INTERVAL 14 MONTH` is `1-2 0 0:0:0`.
+
 Fractional seconds, in both, take zero, three or six digits, whichever holds the value
 exactly (`.5` prints `.500`), as CAST and TO_JSON_STRING both do; years before 1000 keep
 four digits (`0099-01-01`). Both rules were checked on GoogleSQL's reference evaluator.
@@ -76,6 +80,18 @@ def decimal_text(value: Decimal) -> str:
     return format(value.normalize(Context(prec=100)), "f")
 
 
+def interval_text(months: int, days: int, nanoseconds: int) -> str:
+    """INTERVAL's canonical text: each of its three parts keeps its own sign."""
+    calendar_sign = "-" if months < 0 else ""
+    years, months = divmod(abs(months), 12)
+    seconds, fraction = divmod(abs(nanoseconds), 10**9)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    time_sign = "-" if nanoseconds < 0 else ""
+    digits = f".{fraction:09d}".rstrip("0") if fraction else ""
+    return f"{calendar_sign}{years}-{months} {days} {time_sign}{hours}:{minutes}:{seconds}{digits}"
+
+
 def float_text(value: float) -> str:
     if math.isnan(value):
         return "NaN"
@@ -97,6 +113,8 @@ def json_value(value: Any, type_: pa.DataType) -> Any:
         return None
     if pa.types.is_struct(type_):
         return {f.name: json_value(value.get(f.name), f.type) for f in type_}
+    if pa.types.is_interval(type_):
+        return interval_text(value.months, value.days, value.nanoseconds)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):

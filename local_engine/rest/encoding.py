@@ -11,7 +11,8 @@ sends `formatOptions.useInt64Timestamp`, else as epoch seconds in exact decimal 
 DATETIME as `YYYY-MM-DDTHH:MM:SS[.ffffff]`, TIME as `HH:MM:SS[.ffffff]` (the client
 accepts exactly 8 or 15 characters), DATE as `YYYY-MM-DD`; NUMERIC and BIGNUMERIC as
 their exact decimal text, never in exponent form; FLOAT64 as `NaN`, `Infinity`,
-`-Infinity` or the shortest text that reads back as the same double.
+`-Infinity` or the shortest text that reads back as the same double; INTERVAL in its
+canonical form `Y-M D H:M:S[.F]`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from local_engine.formats import decimal_text
+from local_engine.formats import decimal_text, interval_text
 from local_engine.records import TensorSpec
 
 JsonObject = dict[str, Any]
@@ -59,6 +60,8 @@ def _scalar_type(arrow_type: pa.DataType) -> str:
         return "DATE"
     if t.is_time(arrow_type):
         return "TIME"
+    if t.is_interval(arrow_type):
+        return "INTERVAL"
     if t.is_null(arrow_type):
         return "STRING"
     return "JSON"
@@ -139,6 +142,8 @@ def _scalar(kind: str, value: Any, int64_timestamps: bool) -> Any:
         return str(micros) if int64_timestamps else decimal_text(Decimal(micros).scaleb(-6))
     if kind in ("DATE", "TIME", "DATETIME"):
         return str(value.isoformat())
+    if kind == "INTERVAL":
+        return interval_text(value.months, value.days, value.nanoseconds)
     if kind == "JSON":
         return json.dumps(value, default=str)
     if isinstance(value, Decimal):

@@ -209,3 +209,18 @@ def test_table_cells_use_cast_forms_and_shorten_long_arrays() -> None:
     assert lines[2].split("  ")[0] == "2024-01-16 12:34:56.120+00"
     assert lines[2].split()[2:] == ["false", '[0.5,0.5,0.5,0.5,"...', "150528", 'values"]']
     assert lines[-1] == "(1 row)"
+
+
+def test_intervals_print_in_their_canonical_form_everywhere() -> None:
+    """BigQuery's canonical INTERVAL text, `[sign]Y-M [sign]D [sign]H:M:S[.F]`: each part
+    keeps its own sign (the evaluator here has no INTERVAL, so the documented form is used)."""
+    values = [
+        pa.MonthDayNano([14, 3, 14_706_000_000_000]),
+        pa.MonthDayNano([-13, -2, -1_500_000_000]),
+        pa.MonthDayNano([0, 5, -1_000]),
+        pa.MonthDayNano([0, 0, 0]),
+    ]
+    table = pa.table({"i": pa.array(values, pa.month_day_nano_interval())})
+    expected = ["1-2 3 4:5:6", "-1-1 -2 -0:0:1.5", "0-0 5 -0:0:0.000001", "0-0 0 0:0:0"]
+    assert [row["i"] for row in json.loads(format_json(table))] == expected
+    assert format_csv(table).splitlines()[1:] == expected

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from dateutil.relativedelta import relativedelta
 from google.cloud.bigquery import SchemaField
 from google.cloud.bigquery._helpers import _row_tuple_from_json
 
@@ -211,3 +212,21 @@ def test_wire_text_is_exact_and_never_in_exponent_form() -> None:
     parsed = read_back(table)
     assert parsed[0][2] == decimal.Decimal("9" * 38 + "." + "9" * 38)
     assert parsed[1][2] == decimal.Decimal("-1e-38")
+
+
+def test_intervals_reach_the_client_as_relativedeltas() -> None:
+    table = pa.table(
+        {
+            "i": pa.array(
+                [pa.MonthDayNano([-13, 2, -3_723_500_000_000])], pa.month_day_nano_interval()
+            )
+        }
+    )
+    assert schema_json(table.schema)["fields"][0]["type"] == "INTERVAL"
+    assert read_back(table) == [
+        (
+            relativedelta(
+                years=-1, months=-1, days=2, hours=-1, minutes=-2, seconds=-3, microseconds=-500000
+            ),
+        )
+    ]
