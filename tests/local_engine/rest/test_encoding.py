@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from dateutil.relativedelta import relativedelta
+from google.api_core.exceptions import BadRequest
 from google.cloud.bigquery import SchemaField
 from google.cloud.bigquery._helpers import _row_tuple_from_json
 
@@ -180,6 +181,12 @@ def test_the_real_client_reads_every_value_back_exactly(tmp_path: Path) -> None:
     assert row["n_zero"] == 0
     assert math.isnan(row["nan"])
     assert (row["inf"], row["ninf"], row["tenth"]) == (math.inf, -math.inf, 0.1)
+
+    with (
+        LakeServer(tmp_path / "other") as server,
+        pytest.raises(BadRequest, match="BIGNUMERIC is not supported by the local engine"),
+    ):
+        lake_client(server.endpoint).query("SELECT BIGNUMERIC '1.5' AS b").result()
 
 
 def test_wire_text_is_exact_and_never_in_exponent_form() -> None:
