@@ -43,12 +43,11 @@ check: googlesql
 
 test: lint typecheck check pytest
 
-# The function library against GoogleSQL's reference evaluator: the table in docs/coverage.md
-# (the run `make test` checks), and a larger run over more seeds that only reports.
+# The function library and every statement kind against GoogleSQL's reference evaluator:
+# the tables in docs/coverage.md (the runs `make test` checks), and a larger function run
+# over more seeds that only reports.
 coverage-table: googlesql
-	$(PY) -c "from pathlib import Path; from tests.support.function_harness import coverage_table, run; \
-	p = Path('docs/coverage.md'); head = p.read_text().split('| family |')[0]; \
-	p.write_text(head + coverage_table(run()))"
+	$(PY) -m tests.support.coverage_doc
 
 coverage-full: googlesql
 	for seed in 1 2 3 4; do $(PY) -m tests.support.function_harness --per-template 200 --seed $$seed || exit 1; done

@@ -181,3 +181,17 @@ HTTP_STATUS_TEXT = {
     500: "INTERNAL",
     501: "UNIMPLEMENTED",
 }
+
+# Statement keywords of BigQuery's procedural language, debugging, transaction, DCL and
+# data-movement statements: a script may start a statement with any of them.
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/procedural-language
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/debugging-statements
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/data-control-language
+# https://cloud.google.com/bigquery/docs/reference/standard-sql/other-statements
+SCRIPT_STATEMENT_KEYWORDS = frozenset(
+    {
+        "DECLARE", "SET", "EXECUTE", "BEGIN", "EXCEPTION", "CASE", "IF", "LOOP", "REPEAT",
+        "WHILE", "BREAK", "LEAVE", "CONTINUE", "ITERATE", "FOR", "RETURN", "CALL", "RAISE",
+        "ASSERT", "COMMIT", "ROLLBACK", "GRANT", "REVOKE", "EXPORT", "LOAD", "UNDROP",
+    }
+)  # fmt: skip

@@ -4,7 +4,8 @@ Stock sqlglot gives up on `CREATE EXTERNAL TABLE ... WITH CONNECTION c OPTIONS(.
 and returns a raw Command. Here the `WITH` property parser first tries `CONNECTION
 <name>` and yields the same node BigQuery's `CREATE MODEL ... REMOTE WITH CONNECTION`
 uses, so the statement parses into an ordinary `exp.Create` with its OPTIONS.
-`DROP EXTERNAL TABLE` parses as `DROP TABLE`.
+`DROP EXTERNAL TABLE` parses as `DROP TABLE`, and `DELETE t WHERE ...` (BigQuery's FROM
+is optional) as `DELETE FROM t WHERE ...`, not as MySQL's multi-table DELETE.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class LakeBigQueryParser(BigQueryParser):
                 return super()._parse_drop(exists=exists, kind="TABLE")
             self._retreat(self._index - 1)
         return super()._parse_drop(exists=exists, kind=kind)
+
+    def _parse_delete(self) -> Any:
+        delete = super()._parse_delete()
+        tables = delete.args.get("tables")
+        if tables and len(tables) == 1 and not delete.this:
+            delete.set("this", tables[0])
+            delete.set("tables", None)
+        return delete
 
 
 class LakeBigQuery(BigQuery):

@@ -160,6 +160,13 @@ class LocalEngine:
                 raise EngineError(f"{statement.label}: {exc}") from exc
             if isinstance(trapped, EngineError):
                 raise EngineError(f"{statement.label}: {trapped}") from trapped
+            if isinstance(exc, duckdb.ParserException):
+                # The statement read as BigQuery SQL, but its translation is not DuckDB's:
+                # a form of the statement the engine does not translate.
+                raise EngineError(
+                    f"{statement.label}: this form of {_kind(statement.tree)} is not supported"
+                    f" by the local engine ({_clean(exc)})"
+                ) from exc
             if isinstance(exc, duckdb.Error):
                 raise EngineError(f"{statement.label}: {_clean(exc)}") from exc
             raise

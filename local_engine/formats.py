@@ -1,10 +1,34 @@
 """Query results as text: an aligned table for people, JSON and CSV for tools.
 
-JSON is one array of objects: arrays as lists, structs as objects, BYTES as base64,
-TIMESTAMP/DATE as ISO 8601. BigQuery's meaning is kept: NaN and infinities print as
-BigQuery's REST API writes them (`"NaN"`, `"Infinity"`, `"-Infinity"`), a NULL array as
-an empty array (BigQuery results never hold a NULL array), NUMERIC as its exact decimal
-text. CSV writes nested values as that same JSON.
+Every value prints in one of BigQuery's own documented text forms, chosen per format:
+
+- `json`: one array of objects, each value encoded as BigQuery's TO_JSON_STRING encodes
+  it (https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#json_encodings):
+  DATE `"2024-01-16"`, DATETIME `"2024-01-16T12:34:56.500"`, TIME `"12:34:56"`,
+  TIMESTAMP `"2024-01-16T12:34:56.500Z"`; INT64, NUMERIC and BIGNUMERIC as JSON numbers
+  only when exact in a double (integral, within ±2^53), else as their exact decimal text in
+  a string; FLOAT64's NaN and infinities as `"NaN"`, `"Infinity"`, `"-Infinity"`; BYTES
+  as base64; arrays as lists and structs as objects.
+- `csv` and `table`: each scalar as BigQuery's CAST(value AS STRING) writes it
+  (https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions#cast_as_string):
+  DATE `2024-01-16`, DATETIME `2024-01-16 12:34:56.500`, TIME `12:34:56`, TIMESTAMP
+  `2024-01-16 12:34:56.500+00` (UTC), BOOL `true`; FLOAT64's specials, BYTES and
+  NUMERIC as the REST API writes them (`NaN`, `Infinity`, base64, exact decimal text),
+  which is also what `bq query --format=csv|pretty` prints; an array or struct as the
+  JSON above, compact as TO_JSON_STRING writes it.
+
+INTERVAL prints in its canonical form `[sign]Y-M [sign]D [sign]H:M:S[.F]` in every format
+(https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#interval_type),
+a string in JSON: `INTERVAL 14 MONTH` is `1-2 0 0:0:0`.
+
+Fractional seconds, in both, take zero, three or six digits, whichever holds the value
+exactly (`.5` prints `.500`), as CAST and TO_JSON_STRING both do; years before 1000 keep
+four digits (`0099-01-01`). Both rules were checked on GoogleSQL's reference evaluator.
+`bq` itself prints TIMESTAMP as `2024-01-16 12:34:56`, dropping the fraction (its
+TablePrinter), which these formats do not copy since it loses the value.
+
+A NULL array prints as an empty one in every format: BigQuery results never hold a NULL
+array, nested ones included.
 """
 
 from __future__ import annotations
@@ -14,7 +38,7 @@ import csv
 import io
 import json
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Context, Decimal
 from typing import Any
 
@@ -23,51 +47,141 @@ import pyarrow as pa
 FORMATS = ("table", "json", "csv")
 _CELL_CHARS = 60
 _LIST_PREVIEW = 4
+_JSON_EXACT_INTEGER = 2**53  # the largest magnitude every JSON reader holds exactly
 
 
-def to_jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+def _fraction(micros: int) -> str:
+    if micros == 0:
+        return ""
+    if micros % 1000 == 0:
+        return f".{micros // 1000:03d}"
+    return f".{micros:06d}"
+
+
+def date_text(value: date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def time_text(value: time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}{_fraction(value.microsecond)}"
+
+
+def datetime_text(value: datetime, separator: str = " ") -> str:
+    """DATETIME, or TIMESTAMP (an aware value) in UTC, without a zone suffix."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{date_text(value)}{separator}{time_text(value.time())}"
+
+
+def decimal_text(value: Decimal) -> str:
+    """NUMERIC and BIGNUMERIC exactly, never through a float, without trailing zeros."""
+    if not value:
+        return "0"
+    return format(value.normalize(Context(prec=100)), "f")
+
+
+def interval_text(months: int, days: int, nanoseconds: int) -> str:
+    """INTERVAL's canonical text: each of its three parts keeps its own sign."""
+    calendar_sign = "-" if months < 0 else ""
+    years, months = divmod(abs(months), 12)
+    seconds, fraction = divmod(abs(nanoseconds), 10**9)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    time_sign = "-" if nanoseconds < 0 else ""
+    digits = f".{fraction:09d}".rstrip("0") if fraction else ""
+    return f"{calendar_sign}{years}-{months} {days} {time_sign}{hours}:{minutes}:{seconds}{digits}"
+
+
+def float_text(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+def _is_list(type_: pa.DataType) -> bool:
+    t = pa.types
+    return bool(t.is_list(type_) or t.is_large_list(type_) or t.is_fixed_size_list(type_))
+
+
+def json_value(value: Any, type_: pa.DataType) -> Any:
+    """`value` of Arrow type `type_` as TO_JSON_STRING encodes it (a NULL array as [])."""
+    if _is_list(type_):
+        return [json_value(v, type_.value_type) for v in value or []]
+    if value is None:
+        return None
+    if pa.types.is_struct(type_):
+        return {f.name: json_value(value.get(f.name), f.type) for f in type_}
+    if pa.types.is_interval(type_):
+        return interval_text(value.months, value.days, value.nanoseconds)
+    if isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        return value if abs(value) <= _JSON_EXACT_INTEGER else str(value)
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        return value if math.isfinite(value) else ("Infinity" if value > 0 else "-Infinity")
+        return value if math.isfinite(value) else float_text(value)
     if isinstance(value, Decimal):
-        # Exact, never through a float: NUMERIC holds 38 digits.
-        return format(value.normalize(Context(prec=100)), "f") if value else "0"
+        exact = value == value.to_integral_value() and abs(value) <= _JSON_EXACT_INTEGER
+        return int(value) if exact else decimal_text(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        # Arrow maps come back as lists of (key, value) pairs.
-        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return datetime_text(value, "T") + ("Z" if value.tzinfo is not None else "")
+    if isinstance(value, date):
+        return date_text(value)
+    if isinstance(value, time):
+        return time_text(value)
+    if isinstance(value, list | tuple):  # Arrow maps come back as (key, value) pairs
+        return [[str(k), str(v)] for k, v in value]
+    return value if isinstance(value, str) else str(value)
+
+
+def text_value(value: Any, type_: pa.DataType) -> str | None:
+    """`value` as CAST(value AS STRING) writes a scalar; arrays and structs as JSON."""
+    if _is_list(type_) or pa.types.is_struct(type_):
+        if value is None and not _is_list(type_):
+            return None
+        return _compact(json_value(value, type_))
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return datetime_text(value) + ("+00" if value.tzinfo is not None else "")
+    if isinstance(value, date | time | bytes) or not isinstance(value, str | int):
+        encoded = json_value(value, type_)
+        return encoded if isinstance(encoded, str) else _compact(encoded)
     return str(value)
 
 
-def _no_null_arrays(value: Any, type_: pa.DataType) -> Any:
-    """BigQuery turns a NULL array into an empty one in every result, nested ones too."""
-    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        return [_no_null_arrays(v, type_.value_type) for v in value or []]
-    if pa.types.is_struct(type_) and isinstance(value, dict):
-        return {f.name: _no_null_arrays(value.get(f.name), f.type) for f in type_}
-    return value
+def _compact(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 def rows(table: pa.Table) -> list[dict[str, Any]]:
-    types = {field.name: field.type for field in table.schema}
+    """Every row as a dict of its JSON-encoded values."""
+    types = [field.type for field in table.schema]
     return [
-        {k: to_jsonable(_no_null_arrays(v, types[k])) for k, v in row.items()}
+        {name: json_value(v, t) for (name, v), t in zip(row.items(), types, strict=True)}
+        for row in table.to_pylist()
+    ]
+
+
+def _text_rows(table: pa.Table) -> list[list[str | None]]:
+    types = [field.type for field in table.schema]
+    return [
+        [text_value(v, t) for v, t in zip(row.values(), types, strict=True)]
         for row in table.to_pylist()
     ]
 
 
 def format_json(table: pa.Table | None) -> str:
-    return json.dumps(rows(table) if table is not None else [], allow_nan=False, indent=None)
+    return json.dumps(rows(table) if table is not None else [], allow_nan=False)
 
 
 def format_csv(table: pa.Table | None) -> str:
@@ -76,24 +190,20 @@ def format_csv(table: pa.Table | None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.column_names)
-    for row in rows(table):
-        writer.writerow(_csv_cell(v) for v in row.values())
+    for row in _text_rows(table):
+        writer.writerow("" if v is None else v for v in row)
     return buffer.getvalue().rstrip("\n")
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
 
 
 def format_table(table: pa.Table | None) -> str:
     if table is None:
         return ""
     header = table.column_names
-    body = [[_table_cell(v) for v in row.values()] for row in rows(table)]
+    types = [field.type for field in table.schema]
+    body = [
+        [_table_cell(v, t) for v, t in zip(row.values(), types, strict=True)]
+        for row in table.to_pylist()
+    ]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
     lines = [
         "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
@@ -106,10 +216,14 @@ def format_table(table: pa.Table | None) -> str:
     return "\n".join(lines)
 
 
-def _table_cell(value: Any) -> str:
-    if value is None:
+def _table_cell(value: Any, type_: pa.DataType) -> str:
+    nested = _is_list(type_) or pa.types.is_struct(type_)
+    if nested and (value is not None or _is_list(type_)):
+        text: str | None = _compact(_preview(json_value(value, type_)))
+    else:
+        text = text_value(value, type_)
+    if text is None:
         return "NULL"
-    text = json.dumps(_preview(value)) if isinstance(value, dict | list) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 3] + "..."
 

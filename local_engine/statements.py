@@ -8,6 +8,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 import bigquery_scripts
+from bigquery_facts import SCRIPT_STATEMENT_KEYWORDS
 from bigquery_scripts import ScriptSplitError
 from local_engine.dialect import DIALECT
 from local_engine.errors import EngineError
@@ -48,6 +49,12 @@ def _parse(index: int, text: str) -> exp.Expr:
     try:
         parsed = [tree for tree in DIALECT.parse(text) if tree is not None]
     except (ParseError, TokenError) as exc:
+        keyword = text.split(maxsplit=1)[0].upper() if text.split() else ""
+        if keyword in SCRIPT_STATEMENT_KEYWORDS:
+            # BigQuery's own statement, which the parser does not know: refused by name.
+            raise EngineError(
+                f"statement {index}: {keyword} statements are not supported by the local engine"
+            ) from exc
         raise EngineError(f"statement {index}: syntax error: {_first_line(exc)}") from exc
     if len(parsed) != 1:
         raise EngineError(f"statement {index}: expected one statement, got {len(parsed)}")

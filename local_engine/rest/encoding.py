@@ -4,19 +4,29 @@ and the StandardSqlDataType of a model's tensors.
 BigQuery's REST API writes every scalar as a string (INT64 too, since JSON numbers lose
 precision), a REPEATED field as a list of `{"v": ...}` cells and a RECORD as `{"f": [...]}`.
 https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/list
+The text of each scalar is what google-cloud-bigquery's parsers read back exactly
+(`google/cloud/bigquery/_helpers.py`): TIMESTAMP as int64 microseconds when the client
+sends `formatOptions.useInt64Timestamp`, else as epoch seconds in exact decimal text
+(not through a float, which would round 9999-12-31 23:59:59.999999 up into year 10000);
+DATETIME as `YYYY-MM-DDTHH:MM:SS[.ffffff]`, TIME as `HH:MM:SS[.ffffff]` (the client
+accepts exactly 8 or 15 characters), DATE as `YYYY-MM-DD`; NUMERIC and BIGNUMERIC as
+their exact decimal text, never in exponent form; FLOAT64 as `NaN`, `Infinity`,
+`-Infinity` or the shortest text that reads back as the same double; INTERVAL in its
+canonical form `Y-M D H:M:S[.F]`.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import decimal
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
+from local_engine.formats import decimal_text, interval_text
 from local_engine.records import TensorSpec
 
 JsonObject = dict[str, Any]
@@ -50,6 +60,8 @@ def _scalar_type(arrow_type: pa.DataType) -> str:
         return "DATE"
     if t.is_time(arrow_type):
         return "TIME"
+    if t.is_interval(arrow_type):
+        return "INTERVAL"
     if t.is_null(arrow_type):
         return "STRING"
     return "JSON"
@@ -127,13 +139,15 @@ def _scalar(kind: str, value: Any, int64_timestamps: bool) -> Any:
         return base64.b64encode(bytes(value)).decode("ascii")
     if kind == "TIMESTAMP":
         micros = _epoch_micros(value)
-        return str(micros) if int64_timestamps else repr(micros / 1_000_000)
+        return str(micros) if int64_timestamps else decimal_text(Decimal(micros).scaleb(-6))
     if kind in ("DATE", "TIME", "DATETIME"):
         return str(value.isoformat())
+    if kind == "INTERVAL":
+        return interval_text(value.months, value.days, value.nanoseconds)
     if kind == "JSON":
         return json.dumps(value, default=str)
-    if isinstance(value, decimal.Decimal) and kind == "INTEGER":
-        return str(int(value))
+    if isinstance(value, Decimal):
+        return str(int(value)) if kind == "INTEGER" else decimal_text(value)
     return str(value)
 
 

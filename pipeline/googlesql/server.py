@@ -278,5 +278,6 @@ _METHODS = {
     "GetLanguageOptions": (_LS + "LanguageOptionsRequest", "zetasql.LanguageOptionsProto"),
     "Analyze": (_LS + "AnalyzeRequest", _LS + "AnalyzeResponse"),
     "EvaluateQuery": (_LS + "EvaluateQueryRequest", _LS + "EvaluateQueryResponse"),
+    "EvaluateModify": (_LS + "EvaluateModifyRequest", _LS + "EvaluateModifyResponse"),
     "Parse": (_LS + "ParseRequest", _LS + "ParseResponse"),
 }

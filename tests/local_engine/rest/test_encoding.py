@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from dateutil.relativedelta import relativedelta
+from google.api_core.exceptions import BadRequest
 from google.cloud.bigquery import SchemaField
 from google.cloud.bigquery._helpers import _row_tuple_from_json
 
@@ -15,6 +18,8 @@ from local_engine.records import TensorSpec
 from local_engine.rest.encoding import rows_json, schema_json, tensor_type
 from local_engine.rest.errors import ApiError
 from local_engine.rest.results import page_bounds
+from local_engine.rest.server import LakeServer
+from tests.support.lake_server import lake_client
 
 LABEL = pa.struct([("rank", pa.int64()), ("label", pa.string()), ("score", pa.float64())])
 
@@ -140,3 +145,95 @@ def test_tensor_types_follow_the_signature() -> None:
     assert tensor_type(image) == {"typeKind": "ARRAY", "arrayElementType": {"typeKind": "FLOAT64"}}
     assert tensor_type(scalar) == {"typeKind": "INT64"}
     assert tensor_type(text) == {"typeKind": "STRING"}
+
+
+WIRE_QUERY = """
+SELECT
+  DATE '0099-01-01' AS d,
+  DATETIME '9999-12-31 23:59:59.999999' AS dtm,
+  DATETIME '2024-01-16 12:34:56' AS dtm_whole,
+  TIME '12:34:56.5' AS t,
+  TIME '00:00:00' AS t_whole,
+  TIMESTAMP '9999-12-31 23:59:59.999999+00' AS ts_last,
+  TIMESTAMP '0001-01-01 00:00:00+00' AS ts_first,
+  NUMERIC '-99999999999999999999999999999.999999999' AS n_min,
+  NUMERIC '0.000000001' AS n_tiny,
+  NUMERIC '0' AS n_zero,
+  CAST('NaN' AS FLOAT64) AS nan,
+  CAST('inf' AS FLOAT64) AS inf,
+  CAST('-inf' AS FLOAT64) AS ninf,
+  0.1 AS tenth
+"""
+
+
+def test_the_real_client_reads_every_value_back_exactly(tmp_path: Path) -> None:
+    with LakeServer(tmp_path / "lake") as server:
+        row = next(iter(lake_client(server.endpoint).query(WIRE_QUERY).result()))
+    assert row["d"] == dt.date(99, 1, 1)
+    assert row["dtm"] == dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    assert row["dtm_whole"] == dt.datetime(2024, 1, 16, 12, 34, 56)
+    assert row["t"] == dt.time(12, 34, 56, 500000)
+    assert row["t_whole"] == dt.time(0, 0, 0)
+    assert row["ts_last"] == dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+    assert row["ts_first"] == dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    assert row["n_min"] == decimal.Decimal("-99999999999999999999999999999.999999999")
+    assert row["n_tiny"] == decimal.Decimal("0.000000001")
+    assert row["n_zero"] == 0
+    assert math.isnan(row["nan"])
+    assert (row["inf"], row["ninf"], row["tenth"]) == (math.inf, -math.inf, 0.1)
+
+    with (
+        LakeServer(tmp_path / "other") as server,
+        pytest.raises(BadRequest, match="BIGNUMERIC is not supported by the local engine"),
+    ):
+        lake_client(server.endpoint).query("SELECT BIGNUMERIC '1.5' AS b").result()
+
+
+def test_wire_text_is_exact_and_never_in_exponent_form() -> None:
+    last = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+    table = pa.table(
+        {
+            "ts": pa.array([last, dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)]),
+            "n": pa.array([decimal.Decimal("0E-9"), decimal.Decimal("1E-9")], pa.decimal128(38, 9)),
+            "big": pa.array(
+                [decimal.Decimal("9" * 38 + "." + "9" * 38), decimal.Decimal("-1e-38")],
+                pa.decimal256(76, 38),
+            ),
+            "t": pa.array([dt.time(1, 2, 3, 40), dt.time(1, 2, 3)], pa.time64("us")),
+        }
+    )
+    first, second = rows_json(table, 0, 2, int64_timestamps=False)
+    assert [cell["v"] for cell in first["f"]] == [
+        "253402300799.999999",
+        "0",
+        "9" * 38 + "." + "9" * 38,
+        "01:02:03.000040",
+    ]
+    assert [cell["v"] for cell in second["f"]] == [
+        "-0.000001",
+        "0.000000001",
+        "-0." + "0" * 37 + "1",
+        "01:02:03",
+    ]
+    assert schema_json(table.schema)["fields"][2]["type"] == "BIGNUMERIC"
+    parsed = read_back(table)
+    assert parsed[0][2] == decimal.Decimal("9" * 38 + "." + "9" * 38)
+    assert parsed[1][2] == decimal.Decimal("-1e-38")
+
+
+def test_intervals_reach_the_client_as_relativedeltas() -> None:
+    table = pa.table(
+        {
+            "i": pa.array(
+                [pa.MonthDayNano([-13, 2, -3_723_500_000_000])], pa.month_day_nano_interval()
+            )
+        }
+    )
+    assert schema_json(table.schema)["fields"][0]["type"] == "INTERVAL"
+    assert read_back(table) == [
+        (
+            relativedelta(
+                years=-1, months=-1, days=2, hours=-1, minutes=-2, seconds=-3, microseconds=-500000
+            ),
+        )
+    ]

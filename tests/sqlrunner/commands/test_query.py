@@ -38,13 +38,28 @@ def test_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "f": 2.5,
             "s": "x",
             "raw": base64.b64encode(b"\x00\xff").decode(),
-            "ts": "2024-01-02T03:04:05+00:00",
+            "ts": "2024-01-02T03:04:05Z",
             "d": "2024-05-06",
             "arr": [1, 2, 3],
             "st": {"a": 7, "b": "q"},
             "nothing": None,
         }
     ]
+
+
+def test_csv_and_table_print_bigquerys_cast_forms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _cli(capsys, "query", "--home", str(tmp_path), "--format", "csv", TYPED_ROW)
+    assert code == 0
+    assert list(csv.reader(io.StringIO(out)))[1] == [
+        "1", "2.5", "x", base64.b64encode(b"\x00\xff").decode(), "2024-01-02 03:04:05+00",
+        "2024-05-06", "[1,2,3]", '{"a":7,"b":"q"}', "",
+    ]  # fmt: skip
+    code, out, _ = _cli(capsys, "query", "--home", str(tmp_path), TYPED_ROW)
+    assert code == 0
+    assert "2024-01-02 03:04:05+00" in out.splitlines()[2]
+    assert out.splitlines()[2].endswith("NULL")
 
 
 def test_csv_and_table_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,4 +194,4 @@ def test_table_format_shortens_long_arrays(
         capsys, "query", "--home", str(tmp_path), "SELECT GENERATE_ARRAY(1, 1000) AS a"
     )
     assert code == 0
-    assert '[1, 2, 3, 4, "... 1000 values"]' in out.splitlines()[2]
+    assert '[1,2,3,4,"... 1000 values"]' in out.splitlines()[2]
