@@ -141,6 +141,8 @@ def test_options_skip_the_clauses_that_are_not_options() -> None:
         ("uris = ['a', 1]", "option uris must be an array of strings"),
         ("uris = [1]", "option uris must be an array of strings"),
         ("n = -1", "option n must be a literal, got -1"),
+        ("uris = ['a', UPPER('b')]", "option uris must be a literal, got UPPER('b')"),
+        ("n = SAFE_CAST(1 AS INT64)", "option n must be a literal, got SAFE_CAST(1 AS INT64)"),
         (
             "model_path = CONCAT('a', 'b')",
             "option model_path must be a literal, got CONCAT('a', 'b')",
@@ -453,6 +455,35 @@ def test_create_model_options_are_checked(
     engine: LocalEngine, options_text: str, message: str
 ) -> None:
     refused(engine, f"CREATE MODEL ds.m OPTIONS({options_text})", message)
+    assert engine.catalog.models() == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            model_sql().replace("ds.m", "m"),
+            "model 'm' must be qualified with its dataset (dataset.m)",
+        ),
+        ("DROP MODEL m", "model 'm' must be qualified with its dataset (dataset.m)"),
+        (
+            object_table_sql().replace("ds.o", "o"),
+            "external table 'o' must be qualified with its dataset (dataset.o)",
+        ),
+    ],
+)
+def test_names_without_a_dataset_are_refused_naming_what_they_name(
+    engine: LocalEngine, sql: str, message: str
+) -> None:
+    refused(engine, sql, message)
+
+
+def test_create_model_without_options(engine: LocalEngine) -> None:
+    refused(
+        engine,
+        "CREATE MODEL ds.m",
+        "model ds.m needs OPTIONS(model_type = '...', model_path = 'gs://.../*')",
+    )
     assert engine.catalog.models() == []
 
 

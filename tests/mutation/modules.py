@@ -20,14 +20,19 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/sqlrunner/test_report_html_hostile.py",
         "tests/sqlrunner/test_report_html_render.py",
     ),
-    # test_decode.py compares with TensorFlow image by image: too slow to run per mutant here.
+    # test_decode.py imports TensorFlow, too slow to run per mutant here; the pixels it
+    # derives are pinned under tests/local_engine/data/decode/ for test_decode_pinned.py.
     "local_engine/decode.py": (
+        "tests/local_engine/test_decode_pinned.py",
         "tests/local_engine/test_decode_limits.py",
         "tests/local_engine/test_decode_modes.py",
     ),
     # test_stack_config_keys.py runs Pulumi's mocks, which hang on a broken config.
     "infra/config.py": ("tests/infra/test_config.py", "tests/infra/test_config_limits.py"),
-    "local_engine/ddl.py": ("tests/local_engine/test_engine.py",),
+    "local_engine/ddl.py": (
+        "tests/local_engine/test_ddl_rules.py",
+        "tests/local_engine/test_engine.py",
+    ),
 }
 
 # What the score of a module does not show, written under the table.
