@@ -132,6 +132,9 @@ def test_transient_decodes_share_one_buffer_per_thread() -> None:
         kept = first.copy()
         second = decode_rgb(blue, transient=True)
         third = decode_rgb(bigger, transient=True)
+        # One byte a sample, grown to the largest image so far: nothing more is kept.
+        held = decode._thread_buffers.jpeg
+        assert held.dtype == np.uint8 and held.nbytes == 16 * 16 * 3
         return first, kept, second, third, decode_rgb(red)
 
     first, kept, second, third, plain = in_a_new_thread(decodes)
