@@ -126,6 +126,12 @@ def test_options_become_python_values_of_their_own_type() -> None:
     ]
 
 
+def test_options_read_exponents_as_floats() -> None:
+    found = options(parsed("CREATE MODEL ds.m OPTIONS(a = 1e3, b = 25E-1, c = 1.5e2)"))
+    assert found == {"a": 1000.0, "b": 2.5, "c": 150.0}
+    assert all(type(value) is float for value in found.values())
+
+
 def test_options_skip_the_clauses_that_are_not_options() -> None:
     create = parsed(
         f"CREATE EXTERNAL TABLE ds.t WITH CONNECTION `{CONNECTION}`"
