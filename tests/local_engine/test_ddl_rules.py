@@ -75,7 +75,9 @@ def refused(engine: LocalEngine, sql: str, message: str) -> None:
     """The statement fails with exactly `message` after the engine's `statement 1 (...)` label."""
     with pytest.raises(EngineError) as caught:
         engine.execute(sql)
-    assert str(caught.value).split(": ", 1)[1] == message
+    label, _, said = str(caught.value).partition("): ")
+    assert label.startswith("statement 1 (")
+    assert said == message
 
 
 def table_names(engine: LocalEngine, dataset: str) -> list[str]:
