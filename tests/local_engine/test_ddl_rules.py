@@ -234,7 +234,7 @@ def test_drop_schema_cascade_drops_its_tables_and_object_tables(engine: LocalEng
 
 def test_drop_schema_holding_only_a_plain_table_is_refused_by_duckdb(engine: LocalEngine) -> None:
     engine.execute("CREATE TABLE ds.t AS SELECT 1 AS a")
-    with pytest.raises(EngineError):
+    with pytest.raises(EngineError, match=r"Use DROP\.\.\.CASCADE"):
         engine.execute("DROP SCHEMA ds")
     assert table_names(engine, "ds") == ["t"]
 
