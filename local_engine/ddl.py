@@ -51,7 +51,8 @@ def _value(key: str, node: exp.Expr) -> OptionValue:
     if isinstance(node, exp.Literal):
         if node.is_string:
             return str(node.this)
-        return float(node.this) if "." in node.this else int(node.this)
+        is_float = any(mark in node.this for mark in ".eE")
+        return float(node.this) if is_float else int(node.this)
     if isinstance(node, exp.Boolean):
         return bool(node.this)
     if isinstance(node, exp.Null):

@@ -22,6 +22,7 @@ from local_engine.errortrap import ErrorTrap
 from local_engine.images import register_image_functions
 from local_engine.models import create_model, load_model
 from local_engine.predict import FusedImageFeature, predict_stream
+from tests.support.decode_fixtures import images, stored
 from tests.support.ml_imageset import encode, photo_like_jpeg, png_header_only, varied_images
 from tests.support.ml_lake import DirStore, put_tree
 
@@ -231,3 +232,15 @@ def test_two_engines_on_one_lake_each_decode_and_report_their_own_bad_image(
         for engine in (second, first):
             with pytest.raises(EngineError, match=r"cannot decode image gs://bucket/images/z_cut"):
                 engine.execute(bad)
+
+
+def test_pinned_pixels_are_still_tensorflows() -> None:
+    # test_decode_pinned.py compares with these arrays without importing TensorFlow.
+    pinned = stored()
+    assert sorted(pinned) == sorted(images())
+    for name, (data, pixels) in pinned.items():
+        np.testing.assert_array_equal(
+            tf.io.decode_image(data, channels=3, expand_animations=False).numpy(),
+            pixels,
+            err_msg=name,
+        )
