@@ -187,3 +187,12 @@ def test_the_bigquery_executor_keeps_its_grace_and_timeout(monkeypatch: pytest.M
         hasty = bigquery_executor(step, timeout_s=0.3)
         with pytest.raises(SqlRunnerError, match=r"did not finish within 0\.3s and was cancelled"):
             hasty.run(step.templates[1], run_key="slow")
+
+
+def test_pulumi_up_retries_permission_errors_for_the_documented_300_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The provider takes the defaults; docs/troubleshooting.md promises 300 s from the start.
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", "http://127.0.0.1:9")
+    policy = bigquery_executor(inputs()).policy
+    assert policy is not None and policy.permission_grace_s == 300.0
