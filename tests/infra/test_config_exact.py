@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pulumi
@@ -131,6 +131,44 @@ def test_parse_config_keeps_the_stack_and_the_model_dir_as_given(tmp_path: Path)
     assert config.stack == "Prod-EU"
     assert config.model_dir == model_dir
     assert config.labels == {"app": "resnet-inference", "stack": "prod-eu"}
+
+
+@pytest.fixture
+def legacy_stack_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str], None]]:
+    """Writes `Pulumi.<stack>.yaml` with `resnet-inference:config:KEY`, Pulumi's old spelling.
+
+    The program is handed the key as Pulumi reads it, `resnet-inference:KEY`.
+    """
+    model_dir = write_model_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    def write(key: str) -> None:
+        settings = {"gcp:project": PROJECT, f"resnet-inference:config:{key}": "3"}
+        path = tmp_path / f"Pulumi.{pulumi.get_stack()}.yaml"
+        path.write_text(yaml.safe_dump({"config": settings}))
+        given = {"gcp:project": PROJECT, f"resnet-inference:{key}": "3"}
+        pulumi.runtime.set_all_config({**given, "resnet-inference:modelDir": str(model_dir)})
+
+    yield write
+    pulumi.runtime.set_all_config({})
+
+
+def test_a_key_in_pulumis_old_spelling_is_read(legacy_stack_file: Callable[[str], None]) -> None:
+    legacy_stack_file("topK")
+    assert load_config().top_k == 3
+
+
+def test_a_misspelt_key_in_pulumis_old_spelling_is_refused(
+    legacy_stack_file: Callable[[str], None],
+) -> None:
+    legacy_stack_file("topk")
+    with pytest.raises(StackConfigError) as caught:
+        load_config()
+    assert str(caught.value) == (
+        "unknown config key resnet-inference:topk (did you mean resnet-inference:topK?)"
+    )
 
 
 # --- the stack settings file ---
