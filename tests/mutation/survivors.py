@@ -7,23 +7,16 @@ _IMPORT_TIME = (
     "no test can select this mutant; it would break every naming rule at once, which "
     "tests/test_bigquery_facts.py checks"
 )
-_WORDING = (
-    "changes only the wording of an error message whose key the tests match (`^key: `); "
-    "the refusal itself is tested"
-)
 
 _LAST_PART = (
     "the card's name is the URI's last `/` part; every rsplit variant mutmut makes returns "
     "that same last part: an equivalent mutant"
 )
 
-_FINGERPRINT_FORMAT = (
-    "changes how every fingerprint is spelt, never which inputs share one: each stack's "
-    "step would run once more on the next `pulumi up`, then be stable again"
-)
 _LOCATION_TWICE = (
-    "the location is given both to the client and to each job; dropping one of the two "
-    "leaves every job in the stack's location"
+    "the location is given both to the client and to each job (query and get_job fall back "
+    "to the client's when a job has none); dropping one of the two leaves every job in "
+    "the stack's location, which the executor's test checks"
 )
 
 _UNKNOWN_KEY_VALUE = (
@@ -81,22 +74,15 @@ SURVIVORS: dict[str, str] = {
         "450,000,000 / 1,000,001 is 449.99955, which `:.0f` still prints as 450: an "
         "equivalent mutant while the limit is 450 MB (the whole refusal is matched)"
     ),
-    **{
-        f"pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_{n}": _FINGERPRINT_FORMAT
-        for n in (2, 3, 4, 5, 6, 7, 9, 10, 14, 16, 17)
-    },
-    "pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_19": (
-        "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
-    ),
+    "pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_19": _UTF8_SPELLING,
     "pipeline.post_deploy.xǁStepInputsǁrender__mutmut_1": (
-        "the default epoch only matters to callers that pass none; every caller passes one "
-        "(`hook` its run key, the provider the dataset's creation time)"
-    ),
-    "pipeline.post_deploy.x_bigquery_executor__mutmut_1": (
-        "the default grace moves from 300 s to 301 s: no documented figure depends on it"
+        "every caller that runs the step passes an epoch (`hook` its run key, the provider "
+        "the dataset's creation time); the preview's SQL check passes none but reads only "
+        "the rendered templates, never the epoch or the fingerprint: an equivalent mutant"
     ),
     "pipeline.post_deploy.x_bigquery_executor__mutmut_2": (
-        "the default job timeout moves from 3600 s to 3601 s: harmless"
+        "the step's job timeout moves from 3600 s to 3601 s: no document states it, and a "
+        "job that runs that long is still cancelled, one second later"
     ),
     "pipeline.post_deploy.x_bigquery_executor__mutmut_5": _LOCATION_TWICE,
     "pipeline.post_deploy.x_bigquery_executor__mutmut_12": _LOCATION_TWICE,
@@ -114,20 +100,7 @@ SURVIVORS: dict[str, str] = {
     "bigquery_facts.x__rule__mutmut_3": _IMPORT_TIME,
     "bigquery_facts.x__rule__mutmut_4": _IMPORT_TIME,
     "bigquery_facts.x__rule__mutmut_5": _IMPORT_TIME,
-    "pipeline.templates.x__model_type__mutmut_11": _WORDING,
-    "pipeline.templates.x__model_files_uri__mutmut_11": _WORDING,
-    "pipeline.templates.x__model_files_uri__mutmut_12": _WORDING,
-    "pipeline.templates.x_render_file__mutmut_4": (
-        "the locale's encoding instead of UTF-8: the same codec wherever Python runs in UTF-8 "
-        "(every supported platform, the C locale included through PEP 538); "
-        "test_templates_are_read_as_utf8 catches it on any other"
-    ),
-    "pipeline.templates.x_render_file__mutmut_6": (
-        "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
-    ),
-    "pipeline.templates.x_split_statements__mutmut_2": (
-        "the default source name only appears in an error message; `sql` for `SQL` changes its case"
-    ),
+    "pipeline.templates.x_render_file__mutmut_6": _UTF8_SPELLING,
     "pipeline.retry.xǁRetryPolicyǁ__post_init____mutmut_2": (
         "a start time in (0, 1) given by a caller is a clock reading of under a second: "
         "taking the clock instead shifts the permission grace by less than a second"
