@@ -160,6 +160,8 @@ def load_config() -> StackConfig:
     # list them: look at the stack's settings file for misspelt keys.
     for qualified in stack_settings_keys(Path(f"Pulumi.{stack}.yaml")):
         namespace, _, key = qualified.partition(":")
+        # Pulumi also takes the old `namespace:config:name` spelling of `namespace:name`.
+        key = key.removeprefix("config:")
         if namespace == NAMESPACE and key not in DEFAULTS:
             raw[key] = settings.get(key)
     project = pulumi.Config("gcp").get("project")

@@ -28,7 +28,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/local_engine/test_decode_modes.py",
     ),
     # test_stack_config_keys.py runs Pulumi's mocks, which hang on a broken config.
-    "infra/config.py": ("tests/infra/test_config.py", "tests/infra/test_config_limits.py"),
+    "infra/config.py": (
+        "tests/infra/test_config.py",
+        "tests/infra/test_config_limits.py",
+        "tests/infra/test_config_exact.py",
+    ),
     "local_engine/ddl.py": (
         "tests/local_engine/test_ddl_rules.py",
         "tests/local_engine/test_engine.py",

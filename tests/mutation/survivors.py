@@ -7,31 +7,22 @@ _IMPORT_TIME = (
     "no test can select this mutant; it would break every naming rule at once, which "
     "tests/test_bigquery_facts.py checks"
 )
-_WORDING = (
-    "changes only the wording of an error message whose key the tests match (`^key: `); "
-    "the refusal itself is tested"
-)
 
 _LAST_PART = (
     "the card's name is the URI's last `/` part; every rsplit variant mutmut makes returns "
     "that same last part: an equivalent mutant"
 )
 
-_FINGERPRINT_FORMAT = (
-    "changes how every fingerprint is spelt, never which inputs share one: each stack's "
-    "step would run once more on the next `pulumi up`, then be stable again"
-)
 _LOCATION_TWICE = (
-    "the location is given both to the client and to each job; dropping one of the two "
-    "leaves every job in the stack's location"
+    "the location is given both to the client and to each job (query and get_job fall back "
+    "to the client's when a job has none); dropping one of the two leaves every job in "
+    "the stack's location, which the executor's test checks"
 )
 
-_MESSAGE_DETAIL = (
-    "changes only the wording of a refusal, or leaves the refused value out of it; the "
-    "refusal and the key it names are tested"
-)
-_EQUIVALENT_RPARTITION = (
-    "a qualified key has one ':' (namespace:key), so partition and rpartition split it alike"
+_UNKNOWN_KEY_VALUE = (
+    "an unknown key is refused by its name before any value is read, so the value it is "
+    "given (Pulumi's value, None, or Pulumi's answer for a key named None) never shows: "
+    "an equivalent mutant"
 )
 _SQL_KEYWORD_CASE = (
     "a DuckDB keyword in lower case (`cascade`, `DROP table`) means the same: an equivalent mutant"
@@ -67,79 +58,31 @@ _PALETTE_TRANSPARENCY = (
     "in RGB); test_decode_pinned.py pins the pixels of png_palette_transparent.png to "
     "TensorFlow's: an equivalent mutant under this Pillow"
 )
-_CLOSE_MATCH = "only the closest match is shown, whatever number difflib is asked for"
-# Not harmless: tests that would kill these are still to be written.
-_GAP_LOAD_CONFIG = (
-    "**not harmless, a missing test**: load_config's reading of each set key from Pulumi's "
-    "config is not checked value by value"
+_CLOSE_MATCH = (
+    "difflib returns its matches best first and only the first is shown, so asking it for "
+    "1, 2 or 3 shows the same one: an equivalent mutant"
 )
-_GAP_FIELDS = (
-    "**not harmless, a missing test**: StackConfig's stack and model_dir fields are not "
-    "asserted after parsing (the names derived from them are)"
-)
-_GAP_STRING_MAP = (
-    "**not harmless, a missing test**: a labels map with a string key and a non-string "
-    "value is not tried"
-)
+_UTF8_SPELLING = "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
 
 SURVIVORS: dict[str, str] = {
-    "infra.config.x_load_config__mutmut_11": _EQUIVALENT_RPARTITION,
-    "infra.config.x_load_config__mutmut_16": _GAP_LOAD_CONFIG,
-    "infra.config.x_load_config__mutmut_17": _GAP_LOAD_CONFIG,
+    "infra.config.x_load_config__mutmut_20": _UNKNOWN_KEY_VALUE,
+    "infra.config.x_load_config__mutmut_21": _UNKNOWN_KEY_VALUE,
+    "infra.config.x_stack_settings_keys__mutmut_5": _UTF8_SPELLING,
     "infra.config.x_parse_config__mutmut_12": _CLOSE_MATCH,
     "infra.config.x_parse_config__mutmut_14": _CLOSE_MATCH,
-    "infra.config.x_parse_config__mutmut_108": _GAP_FIELDS,
-    "infra.config.x_parse_config__mutmut_116": _GAP_FIELDS,
-    "infra.config.xǁ_Valuesǁtext__mutmut_15": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁmodel_type__mutmut_9": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁboolean__mutmut_15": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁboolean__mutmut_20": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁinteger__mutmut_13": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁinteger__mutmut_18": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁslots__mutmut_8": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁ_structured__mutmut_5": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁ_structured__mutmut_10": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁ_structured__mutmut_11": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁstring_list__mutmut_8": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁstring_list__mutmut_13": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁstring_map__mutmut_8": _GAP_STRING_MAP,
-    "infra.config.xǁ_Valuesǁstring_map__mutmut_10": _MESSAGE_DETAIL,
-    "infra.config.xǁ_Valuesǁstring_map__mutmut_15": _MESSAGE_DETAIL,
-    "infra.config.x__edition__mutmut_7": _MESSAGE_DETAIL,
-    "infra.config.x__edition__mutmut_14": _MESSAGE_DETAIL,
-    "infra.config.x__edition__mutmut_15": _MESSAGE_DETAIL,
-    "infra.config.x__edition__mutmut_19": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_3": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_11": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_12": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_22": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_30": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_38": _MESSAGE_DETAIL,
-    "infra.config.x__image_uris__mutmut_46": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_7": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_12": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_13": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_19": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_24": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_33": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_38": _MESSAGE_DETAIL,
-    "infra.config.x__model_files__mutmut_40": _MESSAGE_DETAIL,
-    **{
-        f"pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_{n}": _FINGERPRINT_FORMAT
-        for n in (2, 3, 4, 5, 6, 7, 9, 10, 14, 16, 17)
-    },
-    "pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_19": (
-        "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
+    "infra.config.x__model_files__mutmut_40": (
+        "450,000,000 / 1,000,001 is 449.99955, which `:.0f` still prints as 450: an "
+        "equivalent mutant while the limit is 450 MB (the whole refusal is matched)"
     ),
+    "pipeline.post_deploy.xǁStepInputsǁfingerprint__mutmut_19": _UTF8_SPELLING,
     "pipeline.post_deploy.xǁStepInputsǁrender__mutmut_1": (
-        "the default epoch only matters to callers that pass none; every caller passes one "
-        "(`hook` its run key, the provider the dataset's creation time)"
-    ),
-    "pipeline.post_deploy.x_bigquery_executor__mutmut_1": (
-        "the default grace moves from 300 s to 301 s: no documented figure depends on it"
+        "every caller that runs the step passes an epoch (`hook` its run key, the provider "
+        "the dataset's creation time); the preview's SQL check passes none but reads only "
+        "the rendered templates, never the epoch or the fingerprint: an equivalent mutant"
     ),
     "pipeline.post_deploy.x_bigquery_executor__mutmut_2": (
-        "the default job timeout moves from 3600 s to 3601 s: harmless"
+        "the step's job timeout moves from 3600 s to 3601 s: no document states it, and a "
+        "job that runs that long is still cancelled, one second later"
     ),
     "pipeline.post_deploy.x_bigquery_executor__mutmut_5": _LOCATION_TWICE,
     "pipeline.post_deploy.x_bigquery_executor__mutmut_12": _LOCATION_TWICE,
@@ -157,20 +100,7 @@ SURVIVORS: dict[str, str] = {
     "bigquery_facts.x__rule__mutmut_3": _IMPORT_TIME,
     "bigquery_facts.x__rule__mutmut_4": _IMPORT_TIME,
     "bigquery_facts.x__rule__mutmut_5": _IMPORT_TIME,
-    "pipeline.templates.x__model_type__mutmut_11": _WORDING,
-    "pipeline.templates.x__model_files_uri__mutmut_11": _WORDING,
-    "pipeline.templates.x__model_files_uri__mutmut_12": _WORDING,
-    "pipeline.templates.x_render_file__mutmut_4": (
-        "the locale's encoding instead of UTF-8: the same codec wherever Python runs in UTF-8 "
-        "(every supported platform, the C locale included through PEP 538); "
-        "test_templates_are_read_as_utf8 catches it on any other"
-    ),
-    "pipeline.templates.x_render_file__mutmut_6": (
-        "`UTF-8` and `utf-8` name the same codec: an equivalent mutant"
-    ),
-    "pipeline.templates.x_split_statements__mutmut_2": (
-        "the default source name only appears in an error message; `sql` for `SQL` changes its case"
-    ),
+    "pipeline.templates.x_render_file__mutmut_6": _UTF8_SPELLING,
     "pipeline.retry.xǁRetryPolicyǁ__post_init____mutmut_2": (
         "a start time in (0, 1) given by a caller is a clock reading of under a second: "
         "taking the clock instead shifts the permission grace by less than a second"

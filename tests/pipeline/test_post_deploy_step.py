@@ -116,6 +116,26 @@ def test_the_fingerprint_follows_each_input_and_nothing_else() -> None:
     assert has_changes(base, inputs(epoch="e2"))
 
 
+def test_the_fingerprint_of_the_same_inputs_is_the_same_in_every_version() -> None:
+    # Each deployed stack keeps this fingerprint in its Pulumi state: spelling it any other
+    # way would run every stack's CREATE MODEL and full ML.PREDICT again on its next `up`.
+    step = StepInputs(
+        stack="dev",
+        project="p",
+        location="US",
+        predictions_table_id="p.d.t",
+        labels_table_id="p.d.l",
+        templates=(RenderedTemplate("labels.sql", "SELECT 1"), RenderedTemplate("p.sql", "S 2")),
+        cleanup=RenderedTemplate("cleanup.sql", "SELECT 3"),
+        model_files={"variables/v.index": "h2", "saved_model.pb": "h1"},
+        epoch="e1",
+    )
+    # sha256 of the sorted-key JSON of stack, [[name, sql], ...], sorted model files, epoch
+    assert step.fingerprint() == (
+        "f741486f34efe1c8cd2d41d713c24aee5655b7cb009662fa445b1aded59a0449"
+    )
+
+
 def test_create_runs_every_template_in_order_under_the_fingerprint() -> None:
     step = inputs()
     executor = Recorder(rows={"labels.sql": 1001, "predict.sql": 7})
@@ -187,3 +207,12 @@ def test_the_bigquery_executor_keeps_its_grace_and_timeout(monkeypatch: pytest.M
         hasty = bigquery_executor(step, timeout_s=0.3)
         with pytest.raises(SqlRunnerError, match=r"did not finish within 0\.3s and was cancelled"):
             hasty.run(step.templates[1], run_key="slow")
+
+
+def test_pulumi_up_retries_permission_errors_for_the_documented_300_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The provider takes the defaults; docs/troubleshooting.md promises 300 s from the start.
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", "http://127.0.0.1:9")
+    policy = bigquery_executor(inputs()).policy
+    assert policy is not None and policy.permission_grace_s == 300.0

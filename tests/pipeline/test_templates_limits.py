@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -118,12 +119,36 @@ def test_errors_name_the_template_file(tmp_path: Path) -> None:
         render_file(tmp_path / "absent.sql", OUTPUTS)
 
 
-def test_templates_are_read_as_utf8(tmp_path: Path) -> None:
+def test_templates_are_read_as_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = tmp_path / "utf8.sql"
     text.write_bytes("SELECT 'café ☕' AS s".encode())
+    # A Latin-1 locale: the encoding an unspecified `encoding` would fall back to there.
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, *_: encoding or "latin-1")
     assert render_file(text, OUTPUTS).sql == "SELECT 'café ☕' AS s"
 
 
 def test_split_errors_name_their_source() -> None:
     with pytest.raises(SqlRunnerError, match=r"^SQL: cannot split into statements"):
         split_statements("SELECT 'unterminated")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "model_type",
+            "XGBOOST",
+            "model_type: 'XGBOOST' is not one of TENSORFLOW, ONNX, TENSORFLOW_LITE",
+        ),
+        (
+            "model_files_uri",
+            "gs://bucket/a*/b*",
+            "model_files_uri: 'gs://bucket/a*/b*' is not a gs://bucket/path/* URI of letters, "
+            "digits, '.', '_', '-' and '/', with at most one trailing '*'",
+        ),
+    ],
+)
+def test_a_refused_model_output_is_one_exact_line(key: str, value: str, message: str) -> None:
+    with pytest.raises(SqlRunnerError) as caught:
+        render_file("create_model.sql", {**OUTPUTS, key: value})
+    assert str(caught.value) == message
