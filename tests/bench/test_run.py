@@ -6,9 +6,11 @@ it never checks that anything is fast.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -42,8 +44,16 @@ def _one_round(
 
 
 @pytest.fixture(scope="module")
-def quick_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchResults]:
+def quick_results(
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_savedmodel: Path,
+    efficientnet_savedmodel: Path,
+) -> Iterator[BenchResults]:
     work = tmp_path_factory.mktemp("bench")
+    # The session's builds where the run keeps its own, so it builds neither again (and its
+    # CREATE MODEL finds the tiny model's conversion in the session's cache).
+    shutil.copytree(tiny_savedmodel, work / "models" / "tiny")
+    shutil.copytree(efficientnet_savedmodel, work / "models" / efficientnet_savedmodel.name)
     config = BenchConfig(
         work_dir=work, count=COUNT, batch_size=2, rounds=1, quick=True, repeats=REPEATS
     )
