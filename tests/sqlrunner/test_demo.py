@@ -129,10 +129,11 @@ ACCEPTED_TOP1 = {
 
 
 def test_demo_offline_labels_the_photos_with_the_trained_model(
-    efficientnet_savedmodel: Path, tmp_path: Path
+    efficientnet_savedmodel: Path, tmp_path: Path, conversions: ConversionCache
 ) -> None:
     # What `make demo` does offline with no real ResNet-50: EfficientNet-Lite0, said out loud.
     home = tmp_path / "lake"
+    conversions.seed(home)
     completed = subprocess.run(
         [
             sys.executable,
@@ -151,6 +152,7 @@ def test_demo_offline_labels_the_photos_with_the_trained_model(
         text=True,
         timeout=600,
     )
+    conversions.harvest(home)
     assert completed.returncode == 0, completed.stderr[-2000:]
     out = completed.stdout
     assert "real ResNet-50 not available: not downloaded" in out
