@@ -17,7 +17,11 @@ Each rewrite covers a class of differences the differential harness found, not o
 - SIGN keeps its argument's type and NaN, ARRAY_CONCAT and REPEAT follow BigQuery on
   NULL and negative input, BYTE_LENGTH counts UTF-8 bytes, UNIX_SECONDS rounds down,
   TO_JSON_STRING(NULL) is `null`, out-of-range DATE results fail, and the later arms of
-  a set operation take the first arm's STRUCT field names.
+  a set operation take the first arm's STRUCT field names;
+- text forms (local_engine.text_forms): FLOAT64, NUMERIC and fractions of a second as
+  BigQuery writes them in CAST, STRING, CONCAT and `||`; TO_JSON_STRING;
+  JSON_VALUE/JSON_QUERY/JSON_EXTRACT(_SCALAR) keeping a number's text; and
+  FORMAT_DATE/DATETIME/TIMESTAMP/TIME element by element; FORMAT is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_engine.errors import EngineError
+from local_engine.text_forms import rewrite_text_forms
 
 REFUSAL = "not supported by the local engine"
 # Parents under which an integer literal is a position or a size, not an INT64 value.
@@ -67,6 +72,7 @@ def apply_bigquery_semantics(tree: exp.Expr) -> None:
     _case_mapping(tree)
     _domain_errors(tree)
     _timestamp_diff(tree)
+    rewrite_text_forms(tree)
     _functions(tree)
     _casts_to_int64(tree)
     _literal_types(tree)
