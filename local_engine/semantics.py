@@ -21,7 +21,8 @@ Each rewrite covers a class of differences the differential harness found, not o
 - text forms (local_engine.text_forms): FLOAT64, NUMERIC and fractions of a second as
   BigQuery writes them in CAST, STRING, CONCAT and `||`; TO_JSON_STRING;
   JSON_VALUE/JSON_QUERY/JSON_EXTRACT(_SCALAR) keeping a number's text; and
-  FORMAT_DATE/DATETIME/TIMESTAMP/TIME element by element; FORMAT is refused.
+  FORMAT_DATE/DATETIME/TIMESTAMP/TIME element by element; PARSE_TIMESTAMP in its time
+  zone, PARSE_* elements strptime reads differently refused; FORMAT is refused.
 """
 
 from __future__ import annotations

@@ -9,12 +9,16 @@
   Python, keeping a JSON number's text; their ARRAY forms are refused;
 - FORMAT_DATE, FORMAT_DATETIME, FORMAT_TIMESTAMP and FORMAT_TIME run in Python
   (local_engine.time_format), on the format string as written (sqlglot rewrites it);
+- PARSE_DATE, PARSE_DATETIME, PARSE_TIMESTAMP and PARSE_TIME keep DuckDB's strptime for
+  the elements it reads as BigQuery does (others are refused); PARSE_TIMESTAMP reads in
+  its time zone argument, UTC by default, and gives a TIMESTAMP;
 - FORMAT is refused: its `%t`, `%g` and friends are not implemented.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -36,7 +40,14 @@ _FORMAT_FUNCTIONS = {
     "FORMAT_TIMESTAMP": ("bq_format_timestamp", "TIMESTAMPTZ"),
     "FORMAT_TIME": ("bq_format_time", "TIME"),
 }
+_PARSE_FUNCTIONS = ("PARSE_DATE", "PARSE_DATETIME", "PARSE_TIMESTAMP", "PARSE_TIME")
 _WRITTEN_FORMAT = "bq_written_format"
+# PARSE_* elements DuckDB's strptime reads as BigQuery does (checked on the evaluator,
+# round trips through FORMAT_*); %p only beside %I.
+_PARSED_ELEMENTS = {"Y", "m", "d", "y", "b", "B", "h", "a", "A", "j", "F", "D", "x"}
+_PARSED_ELEMENTS |= {"H", "M", "S", "I", "p", "T", "X", "c", "z", "%", "E6S"}
+_PARSE_ELEMENT = re.compile(r"%(E\d+[SY]|E\*S|E.|O.|.)", re.DOTALL)
+_ZONE_NAME = re.compile(r"^[A-Za-z_]+(?:/[A-Za-z_+\-0-9]+)*$")
 
 
 def _keep_written_format(name: str) -> Callable[[list[Any], Any], exp.Expr]:
@@ -56,7 +67,7 @@ def _as_written(name: str) -> Callable[[list[Any]], exp.Expr]:
 
 # The parser's builders for the functions whose written arguments the rewrites need.
 PARSED_AS_WRITTEN: dict[str, Callable[..., exp.Expr]] = {
-    **{name: _keep_written_format(name) for name in _FORMAT_FUNCTIONS},
+    **{name: _keep_written_format(name) for name in (*_FORMAT_FUNCTIONS, *_PARSE_FUNCTIONS)},
     **{name: _as_written(name) for name in _JSON_FUNCTIONS},
 }
 
@@ -72,7 +83,7 @@ def _kind_is(value: exp.Expr, pattern: str) -> exp.Expr:
     return exp.EQ(this=kind, expression=exp.Literal.string(pattern))
 
 
-def _number_text(value: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
+def _bigquery_text(value: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
     """`value` as BigQuery's text when it is a FLOAT64, NUMERIC, TIMESTAMP, DATETIME or
     TIME (whose fraction of a second takes 3 or 6 digits), else `otherwise`."""
     text = exp.cast(value.copy(), "VARCHAR")
@@ -128,12 +139,13 @@ def rewrite_text_forms(tree: exp.Expr) -> None:
             )
         plain = exp.cast(string.this.copy(), "VARCHAR")
         plain.set("text_checked", True)
-        string.replace(_number_text(string.this, plain))
+        string.replace(_bigquery_text(string.this, plain))
     _casts_to_string(tree)
     _concatenations(tree)
     _to_json_strings(tree)
     _json_extractions(tree)
     _format_functions(tree)
+    _parse_functions(tree)
 
 
 def _casts_to_string(tree: exp.Expr) -> None:
@@ -144,7 +156,7 @@ def _casts_to_string(tree: exp.Expr) -> None:
             continue
         plain = cast.copy()
         plain.set("text_checked", True)
-        cast.replace(_number_text(cast.this, plain))
+        cast.replace(_bigquery_text(cast.this, plain))
 
 
 def _surely_text(node: exp.Expr) -> bool:
@@ -160,9 +172,9 @@ def _surely_text(node: exp.Expr) -> bool:
 
 
 def _concatenations(tree: exp.Expr) -> None:
-    """A STRING concatenation writes its FLOAT64 and NUMERIC operands as CAST does. When no
-    operand is surely a STRING the concatenation may be of BYTES, which a CASE cannot mix
-    with text: a number operand is then refused at run time instead."""
+    """A STRING concatenation writes its operands as CAST does. When no operand is surely a
+    STRING the concatenation may be of BYTES, which a CASE cannot mix with text: an
+    operand whose text differs from DuckDB's is then refused at run time instead."""
     for concat in list(tree.find_all(exp.Concat, exp.DPipe)):
         operands = (
             list(concat.expressions)
@@ -174,16 +186,23 @@ def _concatenations(tree: exp.Expr) -> None:
                 if not _surely_text(operand):
                     plain = exp.cast(operand.copy(), "VARCHAR")
                     plain.set("text_checked", True)
-                    operand.replace(_number_text(operand, plain))
+                    operand.replace(_bigquery_text(operand, plain))
             continue
         numbers = [
             condition
             for operand in operands
-            for condition in (_kind_is(operand, "DOUBLE"), _kind_is(operand, "DECIMAL%"))
+            for condition in (
+                _kind_is(operand, "DOUBLE"),
+                _kind_is(operand, "DECIMAL%"),
+                _kind_is(operand, "TIMESTAMP%"),
+                _kind_is(operand, "TIME"),
+                _kind_is(operand, "INTERVAL"),
+            )
         ]
         message = (
-            f"CONCAT of a FLOAT64 or NUMERIC with no STRING operand is {REFUSAL}: its type is"
-            " not known before it runs; write CAST(x AS STRING) for the number"
+            f"CONCAT of a FLOAT64, NUMERIC or time value with no STRING operand is {REFUSAL}:"
+            " whether it is a STRING or a BYTES concatenation is not known before it runs;"
+            " write CAST(x AS STRING) for that operand"
         )
         unchecked = concat.copy()
         concat.replace(
@@ -251,6 +270,43 @@ def _format_functions(tree: exp.Expr) -> None:
             zone = node.args.get("zone")
             args.append(zone.copy() if zone is not None else exp.Literal.string("UTC"))
         node.replace(_call(udf, *args))
+
+
+def _parse_functions(tree: exp.Expr) -> None:
+    """PARSE_*: the format's elements must be ones DuckDB reads as BigQuery does; PARSE_TIMESTAMP
+    reads a time without an offset in its time zone argument (UTC by default) and is a
+    TIMESTAMP (DuckDB's strptime gives a zone-less timestamp)."""
+    for node in list(tree.find_all(exp.StrToDate, exp.ParseDatetime, exp.StrToTime, exp.ParseTime)):
+        written = node.meta_get(_WRITTEN_FORMAT)
+        if not written or written[0] not in _PARSE_FUNCTIONS:
+            continue
+        name, fmt = written
+        if not _is_text_literal(fmt):
+            raise EngineError(
+                f"{name} with a format that is not a string literal is {REFUSAL}: its"
+                " elements must be checked before it runs; write the format as a literal"
+            )
+        elements = _PARSE_ELEMENT.findall(fmt.name)
+        for element in elements:
+            if element not in _PARSED_ELEMENTS or (element == "p" and "I" not in elements):
+                raise EngineError(
+                    f"the format element %{element} in {name} is {REFUSAL}: DuckDB's strptime"
+                    " does not read it as BigQuery does; use %Y %m %d %H %M %S and friends"
+                )
+        if name != "PARSE_TIMESTAMP":
+            continue
+        if "z" in elements:
+            node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))
+            continue
+        zone = node.args.get("zone")
+        if zone is not None and not (_is_text_literal(zone) and _ZONE_NAME.match(zone.name)):
+            raise EngineError(
+                f"PARSE_TIMESTAMP with the time zone {zone.sql('bigquery')} is {REFUSAL}: only"
+                " time zone names are implemented; write one such as 'America/Los_Angeles'"
+            )
+        plain = node.copy()
+        plain.set("zone", None)
+        node.replace(_call("timezone", zone.copy() if zone else exp.Literal.string("UTC"), plain))
 
 
 def _json_extract(

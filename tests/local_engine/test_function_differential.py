@@ -24,6 +24,7 @@ OPEN = {
     "SUBSTR({string}, {int})": "a position beyond 2^31 overflows DuckDB's substring",
     "LEAST({float}, {float})": "NaN: DuckDB orders it above every number, BigQuery returns NaN",
     "{float} < {float}": "NaN: DuckDB orders it above every number; BigQuery's < is FALSE",
+    "{float} = {float}": "NaN: DuckDB makes NaN = NaN true; BigQuery's = is FALSE",
 }
 
 

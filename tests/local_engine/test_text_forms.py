@@ -7,7 +7,7 @@ harness checks the same forms over seeded values); these pin the rules and the r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -221,3 +221,32 @@ def test_format_elements_it_cannot_write_are_refused(engine: LocalEngine) -> Non
         _value(engine, "FORMAT_TIMESTAMP('%e %k', TIMESTAMP '2024-01-03 04:00:00+00', 'UTC')")
         == " 3  4"
     )
+
+
+def test_parse_timestamp_reads_in_its_time_zone_and_is_a_timestamp(engine: LocalEngine) -> None:
+    parsed = _value(
+        engine,
+        "PARSE_TIMESTAMP('%Y-%m-%d %H:%M:%S', '2024-01-16 10:30:00', 'America/Los_Angeles')",
+    )
+    assert parsed == datetime(2024, 1, 16, 18, 30, tzinfo=UTC)
+    assert _value(
+        engine, "PARSE_TIMESTAMP('%F %T %z', '2024-01-16 10:30:00 +0530', 'Asia/Tokyo')"
+    ) == (datetime(2024, 1, 16, 5, 0, tzinfo=UTC))
+    assert _value(engine, "PARSE_DATE('%j %Y', '060 2024')") == date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "PARSE_DATE('%e %b %Y', ' 6 Jan 2024')",
+        "PARSE_TIMESTAMP('%s', '1700000000')",
+        "PARSE_TIMESTAMP('%Y-%m-%d [%p]', '2024-01-16 [PM]')",
+        "PARSE_TIMESTAMP('%Y-%m-%d %H', '2024-01-16 10', '+05:30')",
+        "PARSE_DATE(CONCAT('%Y', '-%m-%d'), '2024-01-16')",
+    ],
+)
+def test_parse_forms_strptime_reads_differently_are_refused(
+    engine: LocalEngine, expression: str
+) -> None:
+    with pytest.raises(EngineError, match="not supported by the local engine"):
+        _value(engine, expression)
