@@ -17,12 +17,15 @@ from sqlglot.dialects.bigquery import BigQuery
 from sqlglot.parsers.bigquery import BigQueryParser
 from sqlglot.tokenizer_core import TokenType
 
+from local_engine.text_forms import PARSED_AS_WRITTEN
+
 
 class LakeBigQueryParser(BigQueryParser):
     PROPERTY_PARSERS: ClassVar[dict[str, Any]] = {
         **BigQueryParser.PROPERTY_PARSERS,
         "WITH": lambda self: self._parse_with_connection_or_property(),
     }
+    FUNCTIONS: ClassVar[dict[str, Any]] = {**BigQueryParser.FUNCTIONS, **PARSED_AS_WRITTEN}
 
     def _parse_with_connection_or_property(self) -> Any:
         if self._match_text_seq("CONNECTION"):

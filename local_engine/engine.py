@@ -34,6 +34,7 @@ from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations, image_function_suffix
 from local_engine.statements import Statement, split_script
 from local_engine.storage import ObjectStore, open_store, use_gcs_requested
+from local_engine.text_forms import register_text_functions
 from local_engine.transpile import name_unnamed_columns, strip_project, to_duckdb
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class LocalEngine:
         self.catalog = Catalog(self.con)
         self.catalog.ensure()
         register_string_functions(self.con)
+        register_text_functions(self.con)
         self._store = store
         self._trap: ErrorTrap | None = None
         self._image_suffix = image_function_suffix()

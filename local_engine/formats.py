@@ -47,7 +47,7 @@ import pyarrow as pa
 FORMATS = ("table", "json", "csv")
 _CELL_CHARS = 60
 _LIST_PREVIEW = 4
-_JSON_EXACT_INTEGER = 2**53  # the largest magnitude every JSON reader holds exactly
+JSON_EXACT_INTEGER = 2**53  # the largest magnitude every JSON reader holds exactly
 
 
 def _fraction(micros: int) -> str:
@@ -118,11 +118,11 @@ def json_value(value: Any, type_: pa.DataType) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return value if abs(value) <= _JSON_EXACT_INTEGER else str(value)
+        return value if abs(value) <= JSON_EXACT_INTEGER else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else float_text(value)
     if isinstance(value, Decimal):
-        exact = value == value.to_integral_value() and abs(value) <= _JSON_EXACT_INTEGER
+        exact = value == value.to_integral_value() and abs(value) <= JSON_EXACT_INTEGER
         return int(value) if exact else decimal_text(value)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")

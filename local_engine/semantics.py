@@ -19,7 +19,12 @@ Each rewrite covers a class of differences the differential harness found, not o
   TO_JSON_STRING(NULL) is `null`, out-of-range DATE results fail, and the later arms of
   a set operation take the first arm's STRUCT field names;
 - UNPIVOT puts its value columns before the name column and drops a row only when all
-  its values are NULL (`local_engine/unpivot.py`).
+  its values are NULL (`local_engine/unpivot.py`);
+- text forms (local_engine.text_forms): FLOAT64, NUMERIC and fractions of a second as
+  BigQuery writes them in CAST, STRING, CONCAT and `||`; TO_JSON_STRING;
+  JSON_VALUE/JSON_QUERY/JSON_EXTRACT(_SCALAR) keeping a number's text; and
+  FORMAT_DATE/DATETIME/TIMESTAMP/TIME element by element; PARSE_TIMESTAMP in its time
+  zone, PARSE_* elements strptime reads differently refused; FORMAT is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_engine.errors import EngineError
+from local_engine.text_forms import rewrite_text_forms
 from local_engine.unpivot import rewrite_unpivots
 
 REFUSAL = "not supported by the local engine"
@@ -71,6 +77,7 @@ def apply_bigquery_semantics(tree: exp.Expr) -> None:
     _case_mapping(tree)
     _domain_errors(tree)
     _timestamp_diff(tree)
+    rewrite_text_forms(tree)
     _functions(tree)
     _casts_to_int64(tree)
     _literal_types(tree)
