@@ -17,7 +17,11 @@ Each rewrite covers a class of differences the differential harness found, not o
 - SIGN keeps its argument's type and NaN, ARRAY_CONCAT and REPEAT follow BigQuery on
   NULL and negative input, BYTE_LENGTH counts UTF-8 bytes, UNIX_SECONDS rounds down,
   TO_JSON_STRING(NULL) is `null`, out-of-range DATE results fail, and the later arms of
-  a set operation take the first arm's STRUCT field names.
+  a set operation take the first arm's STRUCT field names;
+- NaN and positions (local_engine.nan_order, local_engine.positions): comparisons, IN and
+  BETWEEN follow IEEE on NaN, orders and MIN/LEAST put NaN after NULL and before -inf;
+  SUBSTR, LEFT, RIGHT, LPAD, RPAD, INSTR and REGEXP_EXTRACT take positions and lengths up
+  to the INT64 limits, on STRING and BYTES.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_engine.errors import EngineError
+from local_engine.positions import apply_position_limits
 
 REFUSAL = "not supported by the local engine"
 # Parents under which an integer literal is a position or a size, not an INT64 value.
@@ -58,6 +63,7 @@ _SECONDS.update(MINUTE=60_000_000, HOUR=3_600_000_000, DAY=86_400_000_000)
 
 
 def apply_bigquery_semantics(tree: exp.Expr) -> None:
+    apply_position_limits(tree)
     _struct_names_across_set_operations(tree)
     _refuse_bignumeric(tree)
     _numeric_precision(tree)
