@@ -296,7 +296,9 @@ def _minimum(tree: exp.Expr) -> None:
 
 def _orders(tree: exp.Expr) -> None:
     """Each ORDER BY key gets a key before it that puts NaN below every number (after NULL)."""
-    for order in list(tree.find_all(exp.Order)):
+    # Deepest first: an ORDER BY alias copies its SELECT expression, whose own window or
+    # aggregate ORDER BY must already be rewritten, or the copy would order differently.
+    for order in sorted(tree.find_all(exp.Order), key=_depth, reverse=True):
         window = order.parent if isinstance(order.parent, exp.Window) else None
         keys: list[exp.Expr] = []
         for key in order.expressions:
@@ -337,6 +339,13 @@ def _orders(tree: exp.Expr) -> None:
             )
             keys += [nan_as_null, rank]
         order.set("expressions", keys)
+
+
+def _depth(node: exp.Expr) -> int:
+    depth = 0
+    while node.parent is not None:
+        node, depth = node.parent, depth + 1
+    return depth
 
 
 def _range_with_offset(window: exp.Window) -> bool:

@@ -1,16 +1,18 @@
 """Integer positions and lengths as BigQuery takes them, up to the INT64 limits.
 
-BigQuery's SUBSTR, LEFT, RIGHT, INSTR and REGEXP_EXTRACT take any INT64 as a position
-or a length; DuckDB's fail beyond 2^32 (and read a position before the start in its own
-way). Here:
+BigQuery's SUBSTR, LEFT, RIGHT, LPAD, RPAD, INSTR, REGEXP_EXTRACT and REGEXP_INSTR take
+any INT64 as a position or a length; DuckDB's fail beyond 2^32 (and read a position
+before the start in their own way). Here:
 
 - SUBSTR(value, position[, length]) on STRING and BYTES is BigQuery's: position 0 is 1, a
   negative one counts from the end and stops at the start, a negative length fails; LEFT
   and RIGHT are SUBSTRs (a negative length fails too). Every position and length is first
   clamped to +-(2^31 - 1), which no value's length reaches, so the answer is unchanged.
-  BYTES are cut through hex(), as DuckDB has no SUBSTRING on BLOB. The work is done by
-  the typed macros `bq_substr(value, position, length)` that `register_position_macros`
-  creates on each connection.
+  BYTES are cut through hex(), as DuckDB has no SUBSTRING on BLOB.
+- LPAD and RPAD take any INT64 length (DuckDB's only an INTEGER) and BYTES; a negative
+  length fails, and so does one beyond 1 MiB, BigQuery's largest result.
+- The work is done by typed macros (`bq_substr`, `bq_lpad`, `bq_rpad`) that
+  `register_position_macros` creates on each connection.
 - INSTR's, REGEXP_EXTRACT's and REGEXP_INSTR's position and occurrence must be positive
   (BigQuery fails on 0) and are clamped likewise; INSTR with a negative position, which
   searches backwards, is refused.
@@ -53,7 +55,7 @@ SUBSTR_MACRO = (
 
 PAD_LIMIT = 1_048_576  # BigQuery's largest LPAD/RPAD result, in characters or bytes
 _PAD_COUNT = (
-    "CAST(CASE WHEN s IS NULL OR {pattern} IS NULL THEN n WHEN n < 0"
+    "CAST(CASE WHEN s IS NULL OR {pattern} IS NULL THEN NULL WHEN n < 0"
     " THEN error('{name}: the return length cannot be negative')"
     " WHEN n > {limit} THEN error('{name}: the return length exceeds {limit}')"
     " ELSE n END AS INTEGER)"

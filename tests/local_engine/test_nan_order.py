@@ -121,6 +121,8 @@ def test_an_order_by_alias_orders_by_the_select_expression_not_a_same_named_colu
     assert values(engine, "SELECT -id AS id FROM d.f ORDER BY id LIMIT 2") == [-5, -4]
     union = "SELECT x AS v FROM d.f UNION ALL SELECT 0.5 ORDER BY v LIMIT 3"
     assert same(values(engine, union), [None, math.nan, -math.inf])
+    numbered = "SELECT id, ROW_NUMBER() OVER (ORDER BY x DESC) AS n FROM d.f ORDER BY n"
+    assert values(engine, numbered) == [5, 1, 4, 2, 3]
     unnamed = "SELECT x + 1 FROM d.f UNION ALL SELECT 0.5 ORDER BY 1 DESC LIMIT 4"
     assert same(values(engine, unnamed), [math.inf, 2.5, 0.5, -math.inf])
 

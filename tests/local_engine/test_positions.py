@@ -58,6 +58,8 @@ def value(engine: LocalEngine, expression: str) -> object:
         ("REGEXP_INSTR(s, 'a', big)", 0),
         ("REGEXP_INSTR(s, 'a', two, 1, 1)", 5),
         ("SUBSTR(s, CAST(NULL AS INT64), -1)", None),
+        ("LPAD(CAST(NULL AS STRING), big)", None),
+        ("RPAD(b, big, CAST(NULL AS BYTES))", None),
         (MIN, int(MIN)),
         (f"[1, 2][SAFE_ORDINAL({MIN})]", None),
     ],
