@@ -30,6 +30,8 @@ from local_engine.ddl import (
 from local_engine.errors import EngineError
 from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName, connection_name, connection_project
+from local_engine.nan_order import register_nan_macros
+from local_engine.positions import register_position_macros
 from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations, image_function_suffix
 from local_engine.statements import Statement, split_script
@@ -99,6 +101,8 @@ class LocalEngine:
         self.catalog.ensure()
         register_string_functions(self.con)
         register_text_functions(self.con)
+        register_position_macros(self.con)
+        register_nan_macros(self.con)
         self._store = store
         self._trap: ErrorTrap | None = None
         self._image_suffix = image_function_suffix()

@@ -21,6 +21,7 @@ from local_engine.catalog import Catalog, ObjectTableDef
 from local_engine.errors import EngineError
 from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName
+from local_engine.nan_order import register_nan_macros
 from local_engine.objects import (
     DATA_COLUMN,
     MD5_COLUMN,
@@ -28,6 +29,7 @@ from local_engine.objects import (
     object_table_reader,
     with_object_bytes,
 )
+from local_engine.positions import register_position_macros
 from local_engine.predict_sql import outer_needs_column, plan_input
 from local_engine.storage import ObjectInfo, ObjectStore
 from local_engine.transpile import rewrite_image_functions, to_duckdb
@@ -116,7 +118,11 @@ class Bindings:
         return bool(self._names)
 
     def child(self) -> Bindings:
-        bindings = Bindings(self.con.cursor())
+        cursor = self.con.cursor()
+        # A cursor is a connection of its own: the engine's TEMP macros are not in it.
+        register_position_macros(cursor)
+        register_nan_macros(cursor)
+        bindings = Bindings(cursor)
         self._children.append(bindings)
         return bindings
 

@@ -25,6 +25,10 @@ Each rewrite covers a class of differences the differential harness found, not o
   JSON_VALUE/JSON_QUERY/JSON_EXTRACT(_SCALAR) keeping a number's text; and
   FORMAT_DATE/DATETIME/TIMESTAMP/TIME element by element; PARSE_TIMESTAMP in its time
   zone, PARSE_* elements strptime reads differently refused; FORMAT is refused.
+- NaN and positions (local_engine.nan_order, local_engine.positions): comparisons, IN and
+  BETWEEN follow IEEE on NaN, orders and MIN/LEAST put NaN after NULL and before -inf;
+  SUBSTR, LEFT, RIGHT, LPAD, RPAD, INSTR and REGEXP_EXTRACT take positions and lengths up
+  to the INT64 limits, on STRING and BYTES.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from local_engine.errors import EngineError
+from local_engine.positions import apply_position_limits
 from local_engine.text_forms import rewrite_text_forms
 from local_engine.unpivot import rewrite_unpivots
 
@@ -68,6 +73,7 @@ _SECONDS.update(MINUTE=60_000_000, HOUR=3_600_000_000, DAY=86_400_000_000)
 
 def apply_bigquery_semantics(tree: exp.Expr) -> None:
     rewrite_unpivots(tree)
+    apply_position_limits(tree)
     _struct_names_across_set_operations(tree)
     _refuse_bignumeric(tree)
     _numeric_precision(tree)

@@ -13,6 +13,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from local_engine.errors import EngineError
 from local_engine.names import check_project
+from local_engine.nan_order import apply_nan_semantics
 from local_engine.objects import DATA_COLUMN, URI_COLUMN
 from local_engine.semantics import apply_bigquery_semantics
 
@@ -139,9 +140,9 @@ def rewrite_top_n_aggregates(tree: exp.Expr) -> None:
     key compared field by field, and NULL values are kept unless IGNORE NULLS (max_by
     drops them, so they travel wrapped in a struct). What that cannot express (keys in
     mixed directions, DISTINCT, LIMIT without ORDER BY) is refused.
-    Not emulated, as for plain ARRAY_AGG: BigQuery's error for a NULL element in a final
-    result, and its NaN order (below every number; DuckDB puts NaN above +inf). Rows
-    whose keys tie come in any order, in both engines.
+    BigQuery's NaN order (below every number) comes from local_engine.nan_order, which
+    adds its keys first. Not emulated, as for plain ARRAY_AGG: BigQuery's error for a NULL
+    element in a final result. Rows whose keys tie come in any order, in both engines.
     """
     for limit in list(tree.find_all(exp.Limit)):
         aggregate = limit.parent
@@ -341,6 +342,7 @@ def refuse_unsupported(tree: exp.Expr) -> None:
 
 def to_duckdb(tree: exp.Expr) -> str:
     refuse_unsupported(tree)
+    apply_nan_semantics(tree)  # before the top-n rewrite turns ORDER BY keys into rows
     rewrite_top_n_aggregates(tree)
     rewrite_unnest_offsets(tree)
     raise_where_bigquery_raises(tree)

@@ -20,12 +20,7 @@ from tests.support.paths import REPO
 
 # Open disagreements, by template: BigQuery's answer differs and the engine neither
 # matches it nor refuses (yet). Each needs a fix or a refusal.
-OPEN = {
-    "SUBSTR({string}, {int})": "a position beyond 2^31 overflows DuckDB's substring",
-    "LEAST({float}, {float})": "NaN: DuckDB orders it above every number, BigQuery returns NaN",
-    "{float} < {float}": "NaN: DuckDB orders it above every number; BigQuery's < is FALSE",
-    "{float} = {float}": "NaN: DuckDB makes NaN = NaN true; BigQuery's = is FALSE",
-}
+OPEN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -208,6 +208,27 @@ POOLS: dict[str, list[str]] = {
         "'%Y-%m-%d %H', '2024-01-16 10', '+05:30'",
         "'%s', '1700000000'",
     ],
+    # NaN next to the values it must not equal or follow: BigQuery's comparisons are IEEE's,
+    # its orders put NaN after NULL and before -inf.
+    "nan": ["CAST('NaN' AS FLOAT64)", "CAST('-inf' AS FLOAT64)", "1.5", "CAST(NULL AS FLOAT64)"],
+    "floats": [
+        "[1.5, CAST('NaN' AS FLOAT64), CAST('-inf' AS FLOAT64)]",
+        "[CAST(NULL AS FLOAT64), CAST('NaN' AS FLOAT64), 2.0]",
+        "[2.0, CAST('NaN' AS FLOAT64), CAST('NaN' AS FLOAT64), -1.0]",
+        "[CAST('inf' AS FLOAT64), -1.0, CAST(NULL AS FLOAT64)]",
+        "CAST([] AS ARRAY<FLOAT64>)",
+    ],
+    # Positions and lengths: before the start, past the end, and the INT64 limits.
+    # (Few negatives: each failing case costs the reference evaluator half a second.)
+    "position": [
+        "0",
+        "2",
+        "-5",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "CAST(NULL AS INT64)",
+    ],
+    "text": ["'Straße'", "b'a\\xffc'"],
     "trunc": ["YEAR", "QUARTER", "MONTH", "WEEK", "ISOWEEK", "DAY"],
     "part": ["YEAR", "QUARTER", "MONTH", "WEEK", "ISOWEEK", "DAY", "DAYOFWEEK", "DAYOFYEAR"],
 }
@@ -263,6 +284,15 @@ FAMILIES: dict[str, list[str]] = {
         "REGEXP_CONTAINS({string}, r'^[a-z]+$')",
         "REGEXP_REPLACE({string}, r'[aeiou]', '_')",
         "ARRAY_TO_STRING(SPLIT({string}, ','), '|')",
+        "SUBSTR({text}, {position})",
+        "SUBSTR('abc', {position}, 9223372036854775807)",
+        "SUBSTR('abc', 2, {position})",
+        "LEFT('Straße', {position})",
+        "RIGHT(b'a\\xffc', {position})",
+        "INSTR('abcb', 'b', {position})",
+        "REGEXP_EXTRACT('abcb', 'b', {position})",
+        "REGEXP_INSTR('abcb', 'b', {position})",
+        "LPAD('abc', {position}, '*')",
     ],
     "math": [
         "ABS({int})",
@@ -289,6 +319,15 @@ FAMILIES: dict[str, list[str]] = {
         "{float} = {float}",
         "{float} < {float}",
         "IS_NAN({float})",
+        "{nan} != {nan}",
+        "{nan} <= {nan}",
+        "{nan} >= {nan}",
+        "{nan} BETWEEN {nan} AND {nan}",
+        "{nan} IN ({nan}, -2.0)",
+        "{nan} IN (SELECT x FROM UNNEST({floats}) AS x)",
+        "GREATEST({nan}, {nan})",
+        "NULLIF({nan}, {nan})",
+        "CASE {nan} WHEN {nan} THEN 'equal' ELSE 'unequal' END",
     ],
     "aggregate": [
         "(SELECT COUNT(x) FROM UNNEST({array}) AS x)",
@@ -301,6 +340,17 @@ FAMILIES: dict[str, list[str]] = {
         "(SELECT LOGICAL_AND(x > 0) FROM UNNEST({array}) AS x)",
         "(SELECT COUNT(DISTINCT x) FROM UNNEST({array}) AS x)",
         "(SELECT SUM(x) FROM UNNEST([CAST(NULL AS INT64), NULL]) AS x)",
+        "(SELECT MIN(x) FROM UNNEST({floats}) AS x)",
+        "(SELECT MAX(x) FROM UNNEST({floats}) AS x)",
+        "(SELECT x FROM UNNEST({floats}) AS x ORDER BY x LIMIT 1)",
+        "(SELECT x FROM UNNEST({floats}) AS x ORDER BY x DESC LIMIT 1)",
+        "(SELECT x FROM UNNEST({floats}) AS x ORDER BY x ASC NULLS LAST LIMIT 1)",
+        "(SELECT ARRAY_AGG(STRUCT(x) ORDER BY x) FROM UNNEST({floats}) AS x)",
+        "(SELECT ARRAY_AGG(STRUCT(x) ORDER BY x DESC LIMIT 2) FROM UNNEST({floats}) AS x)",
+        "(SELECT COUNT(DISTINCT x) FROM UNNEST({floats}) AS x)",
+        "(SELECT COUNT(*) FROM (SELECT x FROM UNNEST({floats}) AS x GROUP BY x))",
+        "(SELECT COUNT(*) FROM (SELECT x FROM UNNEST({floats}) AS x)"
+        " JOIN (SELECT x FROM UNNEST({floats}) AS x) USING (x))",
     ],
     "array and struct": [
         "ARRAY_LENGTH({array})",
@@ -308,6 +358,9 @@ FAMILIES: dict[str, list[str]] = {
         "ARRAY_REVERSE({array})",
         "ARRAY_TO_STRING(ARRAY(SELECT CAST(x AS STRING) FROM UNNEST({array}) AS x), ',')",
         "{int} IN UNNEST({array})",
+        "{nan} IN UNNEST({floats})",
+        "[1, 2, 3][SAFE_OFFSET({position})]",
+        "[1, 2, 3][SAFE_ORDINAL({position})]",
         "{array}[SAFE_OFFSET(1)]",
         "GENERATE_ARRAY(1, {small})",
         "STRUCT({int} AS a, {string} AS b).b",
@@ -357,6 +410,11 @@ FAMILIES: dict[str, list[str]] = {
         " FROM UNNEST({array}) AS x WITH OFFSET AS o))",
         "(SELECT ARRAY_AGG(r ORDER BY o) FROM (SELECT o, SUM(x) OVER (ORDER BY o) AS r"
         " FROM UNNEST({array}) AS x WITH OFFSET AS o))",
+        "(SELECT ARRAY_AGG(r ORDER BY o) FROM (SELECT o, RANK() OVER (ORDER BY x) AS r"
+        " FROM UNNEST({floats}) AS x WITH OFFSET AS o))",
+        "(SELECT ARRAY_AGG(STRUCT(r) ORDER BY o) FROM (SELECT o, MIN(x) OVER (ORDER BY o) AS r"
+        " FROM UNNEST({floats}) AS x WITH OFFSET AS o))",
+        "(SELECT PERCENTILE_CONT(x, 0.5) OVER () FROM UNNEST({floats}) AS x LIMIT 1)",
     ],
 }
 
@@ -377,11 +435,19 @@ _FORMS = (
     ("ROW_NUMBER()", "ROW_NUMBER"),
     ("RANK()", "RANK"),
     ("LAG(", "LAG"),
+    ("MIN(x) OVER", "MIN OVER"),
+    ("PERCENTILE_CONT(", "PERCENTILE_CONT"),
     (") OVER (", "SUM OVER"),
     ("COUNT(DISTINCT", "COUNT(DISTINCT)"),
     (" IN UNNEST(", "IN UNNEST"),
     ("ARRAY(SELECT x * 2", "ARRAY(subquery)"),
     ("ARRAY_AGG(x ORDER BY x)", "ARRAY_AGG"),
+    ("ARRAY_AGG(STRUCT(x) ORDER BY", "ARRAY_AGG"),
+    ("[SAFE_ORDINAL", "[SAFE_ORDINAL(i)]"),
+    ("LIMIT 1)", "ORDER BY ... LIMIT"),
+    ("GROUP BY x", "GROUP BY"),
+    ("USING (x)", "JOIN USING"),
+    ("CASE {nan} WHEN", "CASE x WHEN"),
 )
 
 
