@@ -30,14 +30,18 @@ from local_engine.ddl import (
 from local_engine.errors import EngineError
 from local_engine.errortrap import ErrorTrap
 from local_engine.names import TableName, connection_name, connection_project
-from local_engine.nan_order import register_nan_macros
+from local_engine.nan_order import apply_nan_semantics, register_nan_macros
 from local_engine.positions import register_position_macros
 from local_engine.projects import claim_projects, projects_named
 from local_engine.relations import Bindings, QueryContext, bind_relations, image_function_suffix
 from local_engine.statements import Statement, split_script
 from local_engine.storage import ObjectStore, open_store, use_gcs_requested
 from local_engine.text_forms import register_text_functions
-from local_engine.transpile import name_unnamed_columns, strip_project, to_duckdb
+from local_engine.transpile import (
+    name_unnamed_columns,
+    strip_project,
+    to_duckdb,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -265,6 +269,7 @@ class LocalEngine:
         strip_project(tree)
         if isinstance(tree, exp.Query):
             name_unnamed_columns(tree)
+        apply_nan_semantics(tree)  # also over ML.PREDICT's input, which is bound below
         bind_relations(tree, query_ctx, bindings)
         is_view = isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() == "VIEW"
         if is_view and bindings.bound:
@@ -273,7 +278,7 @@ class LocalEngine:
                 "a view over object tables or ML.PREDICT is not supported by the local engine;"
                 " use CREATE TABLE ... AS SELECT"
             )
-        sql = to_duckdb(tree)
+        sql = to_duckdb(tree, nan_semantics=False)
         if isinstance(tree, exp.Query):
             table = _int64_results(self.con.sql(sql)).to_arrow_table()
             return table, table.num_rows

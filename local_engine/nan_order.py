@@ -224,8 +224,9 @@ def _in(node: exp.In) -> None:
     query = node.args.get("query")
     unnest = node.args.get("unnest")
     if query is not None:
-        # For a NaN, the query without its NaN rows: NaN then matches nothing, as by IEEE
-        # (a NULL still makes the answer NULL).
+        # The query without its NaN rows: a NaN then matches nothing, as by IEEE (a NULL
+        # still makes the answer NULL), and any other value matches as before. One copy of
+        # the query, so it runs (and an object table is listed) once.
         inner = query.this if isinstance(query, exp.Subquery) else query
         element = exp.column("_nan_element")
         filtered = (
@@ -239,18 +240,17 @@ def _in(node: exp.In) -> None:
                     ),
                 )
             )
-            .where(exp.Not(this=_call("coalesce", is_nan(element), exp.false())))
+            .where(exp.Not(this=_call("coalesce", is_nan(element, structs=True), exp.false())))
         )
-        nan_query = node.copy()
-        nan_query.set("query", exp.Subquery(this=filtered))
-        verdict: exp.Expr = nan_query
-    elif unnest is not None:
+        node.set("query", exp.Subquery(this=filtered))
+        return
+    if unnest is not None:
         array = unnest.expressions[0]
         has_null = exp.NEQ(
             this=_call("len", array.copy()), expression=_call("list_count", array.copy())
         )
         # A NaN is in no array: FALSE, or NULL when the array holds a NULL.
-        verdict = exp.Paren(
+        verdict: exp.Expr = exp.Paren(
             this=exp.Case(ifs=[exp.If(this=has_null, true=exp.Null())], default=exp.false())
         )
     else:

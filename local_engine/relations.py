@@ -182,7 +182,7 @@ def _bind_predict(
 
     child = bindings.child()
     bind_relations(plan.query, ctx, child)
-    sql = to_duckdb(plan.query)
+    sql = to_duckdb(plan.query, nan_semantics=False)  # the statement's pass covered it
     try:
         source = child.con.sql(sql).to_arrow_reader(PREDICT_BATCH_ROWS)
     except Exception as exc:

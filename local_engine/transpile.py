@@ -340,9 +340,13 @@ def refuse_unsupported(tree: exp.Expr) -> None:
                 raise EngineError(f"{written.split('(')[0]} is not supported by the local engine")
 
 
-def to_duckdb(tree: exp.Expr) -> str:
+def to_duckdb(tree: exp.Expr, *, nan_semantics: bool = True) -> str:
+    """DuckDB SQL for a BigQuery tree. The engine applies the NaN rewrites itself, before
+    relations are bound (`nan_semantics=False`): they repeat operands, and an object
+    table's stream can be read only once."""
     refuse_unsupported(tree)
-    apply_nan_semantics(tree)  # before the top-n rewrite turns ORDER BY keys into rows
+    if nan_semantics:
+        apply_nan_semantics(tree)  # before the top-n rewrite turns ORDER BY keys into rows
     rewrite_top_n_aggregates(tree)
     rewrite_unnest_offsets(tree)
     raise_where_bigquery_raises(tree)

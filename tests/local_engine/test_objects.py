@@ -96,6 +96,28 @@ def test_one_listing_for_every_reference_in_a_statement(
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT COUNT(*) FROM ds.objects WHERE size > (SELECT MIN(size) FROM ds.objects)", 2),
+        (
+            "SELECT COUNT(*) FROM ds.objects WHERE size BETWEEN 0 AND (SELECT MAX(size) FROM ds.objects)",
+            3,
+        ),
+        ("SELECT COUNT(*) FROM ds.objects WHERE size IN (SELECT size FROM ds.objects)", 3),
+    ],
+)
+def test_comparisons_with_an_object_table_subquery_read_it_once(
+    engine: LocalEngine, store: RecordingStore, query: str, expected: object
+) -> None:
+    """BigQuery's NaN rules repeat a comparison's operands: a subquery over an object
+    table (a stream DuckDB can read once) must still run, from one listing."""
+    table = engine.execute(query).table
+    assert table is not None
+    assert table.column(0).to_pylist() == [expected]
+    assert store.listed == [f"gs://{BUCKET}/*"]
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "SELECT uri, size FROM ds.objects",

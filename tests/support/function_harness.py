@@ -29,7 +29,7 @@ from tests.support.differential import same_value
 from tests.support.function_cases import FAMILIES, Case, cases, function_name
 
 REFUSAL = "not supported by the local engine"
-PER_TEMPLATE = 40  # what `make test` runs: about 1,500 queries, each on both, in about 20 s
+PER_TEMPLATE = 40  # what `make test` runs: about 2,100 queries, each on both, in about a minute
 
 
 @dataclass(frozen=True)
