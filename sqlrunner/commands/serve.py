@@ -104,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         raise SqlRunnerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
     try:
         signal.signal(signal.SIGTERM, _stop)  # before the ready line, which invites signals
+        # A parent that ignores SIGINT (`serve &` in a script, nohup) passes that on: Ctrl-C
+        # and `kill -INT` must still stop the server.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if warning:
             print(warning, file=sys.stderr, flush=True)
         print(f"listening on {server.endpoint}", flush=True)

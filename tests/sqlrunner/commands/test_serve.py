@@ -17,7 +17,11 @@ from tests.support.lake_server import lake_client
 from tests.support.paths import REPO
 
 
-def start_serve(*args: str) -> subprocess.Popen[str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_serve(*args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "sqlrunner", "serve", *args],
         cwd=REPO,
@@ -25,6 +29,7 @@ def start_serve(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -66,6 +71,21 @@ def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
         assert server.stdout is not None
         assert server.stdout.readline().startswith("listening on http://127.0.0.1:")
         server.terminate()
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert (server.returncode, out) == (0, "stopped\n"), err
+
+
+def test_ctrl_c_stops_it_even_when_its_parent_ignores_sigint(tmp_path: Path) -> None:
+    """`serve &` in a script starts it with SIGINT ignored; Ctrl-C must still stop it."""
+    server = start_serve("--home", str(tmp_path / "lake"), "--port", "0", sigint_ignored=True)
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith("listening on http://127.0.0.1:")
+        server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=30)
     finally:
         if server.poll() is None:
