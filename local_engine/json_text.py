@@ -28,6 +28,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from local_engine import formats
 from local_engine.formats import (
     JSON_EXACT_INTEGER,
     date_text,
@@ -147,10 +148,8 @@ def _encode(value: Any, type_: Any) -> Any:
         return _Raw(str(value)) if abs(value) <= JSON_EXACT_INTEGER else str(value)
     if kind == "double":
         number = float(value)
-        if math.isnan(number):
-            return "NaN"
-        if math.isinf(number):
-            return "Infinity" if number > 0 else "-Infinity"
+        if not math.isfinite(number):
+            return formats.float_text(number)  # "NaN", "Infinity", "-Infinity"
         return _Raw(float_text(number))
     if kind == "decimal":
         exact = Decimal(value)

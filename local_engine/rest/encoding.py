@@ -20,13 +20,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
-from local_engine.formats import decimal_text, interval_text
+from local_engine.formats import decimal_text, float_text, interval_text
 from local_engine.records import TensorSpec
 
 JsonObject = dict[str, Any]
@@ -129,12 +128,7 @@ def _scalar(kind: str, value: Any, int64_timestamps: bool) -> Any:
     if kind == "BOOLEAN":
         return "true" if value else "false"
     if kind == "FLOAT":
-        number = float(value)
-        if math.isnan(number):
-            return "NaN"
-        if math.isinf(number):
-            return "Infinity" if number > 0 else "-Infinity"
-        return repr(number)
+        return float_text(float(value))
     if kind == "BYTES":
         return base64.b64encode(bytes(value)).decode("ascii")
     if kind == "TIMESTAMP":

@@ -65,33 +65,27 @@ def test_serve_answers_a_client_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     assert done.stdout.split() == ["twice", "84"]
 
 
-def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
-    server = start_serve("--home", str(tmp_path / "lake"), "--port", "0")
+def _ready_then_stopped_by(signum: int, home: Path, *, sigint_ignored: bool = False) -> None:
+    server = start_serve("--home", str(home), "--port", "0", sigint_ignored=sigint_ignored)
     try:
         assert server.stdout is not None
         assert server.stdout.readline().startswith("listening on http://127.0.0.1:")
-        server.terminate()
+        server.send_signal(signum)
         out, err = server.communicate(timeout=30)
     finally:
         if server.poll() is None:
             server.kill()
             server.communicate()
     assert (server.returncode, out) == (0, "stopped\n"), err
+
+
+def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
+    _ready_then_stopped_by(signal.SIGTERM, tmp_path / "lake")
 
 
 def test_ctrl_c_stops_it_even_when_its_parent_ignores_sigint(tmp_path: Path) -> None:
     """`serve &` in a script starts it with SIGINT ignored; Ctrl-C must still stop it."""
-    server = start_serve("--home", str(tmp_path / "lake"), "--port", "0", sigint_ignored=True)
-    try:
-        assert server.stdout is not None
-        assert server.stdout.readline().startswith("listening on http://127.0.0.1:")
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
-    assert (server.returncode, out) == (0, "stopped\n"), err
+    _ready_then_stopped_by(signal.SIGINT, tmp_path / "lake", sigint_ignored=True)
 
 
 def test_a_non_loopback_host_needs_allow_remote(tmp_path: Path) -> None:
