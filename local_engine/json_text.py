@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from local_engine import formats
+from local_engine.errors import REFUSAL
 from local_engine.formats import (
     JSON_EXACT_INTEGER,
     date_text,
@@ -36,8 +37,6 @@ from local_engine.formats import (
     decimal_text,
     time_text,
 )
-
-REFUSAL = "not supported by the local engine"
 
 
 class Refused(ValueError):

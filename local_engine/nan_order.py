@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from local_engine.errors import EngineError
+from local_engine.errors import REFUSAL, EngineError
 
 if TYPE_CHECKING:
     import duckdb
 
-REFUSAL = "not supported by the local engine"
 _FLOATS = ("DOUBLE", "FLOAT")
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 # Filter clauses where a NULL condition and a FALSE one mean the same.

@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from local_engine.errors import EngineError
+from local_engine.errors import REFUSAL, EngineError
 
 if TYPE_CHECKING:
     import duckdb
 
-REFUSAL = "not supported by the local engine"
 LIMIT = 2**31 - 1  # beyond any value's length; DuckDB's SUBSTRING takes up to 2^32 - 1
 _INT64_MIN_MAGNITUDE = str(2**63)
 

@@ -35,12 +35,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from local_engine.errors import EngineError
+from local_engine.errors import REFUSAL, EngineError
 from local_engine.positions import apply_position_limits
 from local_engine.text_forms import rewrite_text_forms
 from local_engine.unpivot import rewrite_unpivots
 
-REFUSAL = "not supported by the local engine"
 # Parents under which an integer literal is a position or a size, not an INT64 value.
 _POSITIONAL = (exp.Ordered, exp.Group, exp.Limit, exp.Offset, exp.DataType, exp.Interval)
 _DATE_FUNCTIONS = (exp.DateAdd, exp.DateSub, exp.DateTrunc)

@@ -27,8 +27,7 @@ from sqlglot import exp
 from sqlglot.parsers.bigquery import BigQueryParser
 
 from local_engine import json_text, time_format
-from local_engine.errors import EngineError
-from local_engine.json_text import REFUSAL
+from local_engine.errors import REFUSAL, EngineError
 
 if TYPE_CHECKING:
     import duckdb

@@ -21,14 +21,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from local_engine.engine import LocalEngine
-from local_engine.errors import EngineError
+from local_engine.errors import REFUSAL, EngineError
 from pipeline.googlesql.evaluate import evaluate_query
 from pipeline.googlesql.server import AnalyzerRejected, GoogleSqlServer
 from pipeline.googlesql.types import type_name
 from tests.support.differential import same_value
 from tests.support.function_cases import FAMILIES, Case, cases, function_name
 
-REFUSAL = "not supported by the local engine"
 PER_TEMPLATE = 40  # what `make test` runs: about 2,100 queries, each on both, in about a minute
 
 
