@@ -38,6 +38,18 @@ EXTRA_FEATURES = ("FEATURE_V_1_4_REMOTE_MODEL",)
 
 Json = dict[str, Any]
 _PR_SET_PDEATHSIG = 1  # prctl(2)
+# Statuses the server sends itself when it refuses a request: it answered, so it is alive
+# and there is no need to wait and see whether it died.
+_REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
 
 
 class AnalyzerMissing(SqlRunnerError):
@@ -239,7 +251,7 @@ class GoogleSqlServer:
             response = stub(self.message(request_type, request), timeout=timeout)
         except grpc.RpcError as exc:
             code = exc.code()
-            died = self._has_died()
+            died = code not in _REFUSALS and self._has_died()
             if died or code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 reason = "died" if died else f"did not answer ({code.name})"
                 self.restart()

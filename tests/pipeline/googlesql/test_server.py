@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.googlesql.evaluate import evaluate_query
 from pipeline.googlesql.server import (
     AnalyzerCrashed,
     AnalyzerMissing,
@@ -45,6 +46,25 @@ def test_a_rejected_statement_carries_its_position(googlesql: GoogleSqlServer) -
     with pytest.raises(AnalyzerRejected) as caught:
         googlesql.analyze("SELECT 1 AS x,\n  nope", {"name": "empty"})
     assert caught.value.error == SqlError("Unrecognized name: nope", 2, 3)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1 AS x, nope",  # refused by the analyzer
+        "SELECT DATE_ADD(DATE '9999-12-31', INTERVAL 1 DAY) AS r",  # refused while evaluating
+    ],
+)
+def test_a_refusal_is_reported_at_once_without_waiting_to_see_if_the_server_died(
+    googlesql: GoogleSqlServer, sql: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A live server answered; waiting for it to exit cost half a second per refused query.
+    def waits(self: GoogleSqlServer) -> bool:
+        raise AssertionError("waited to see whether the server died after it answered")
+
+    monkeypatch.setattr(GoogleSqlServer, "_has_died", waits)
+    with pytest.raises(AnalyzerRejected):
+        evaluate_query(googlesql, sql)
 
 
 def test_a_dead_server_is_reported_then_restarted() -> None:
