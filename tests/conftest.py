@@ -5,6 +5,7 @@ Other areas may add their own fixtures here with small edits.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pipeline.googlesql.server import GoogleSqlServer
 from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
 from sqlrunner.samples import copy_packaged_photos
 from tests.support.conversions import ConversionCache
+from tests.support.locks import held
 
 # The only reasons a test may skip: what a machine may lack without anything being broken.
 # Any other skip is reported as a failure, so a broken import or fixture cannot pass.
@@ -37,6 +39,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory every process of this run shares: under pytest-xdist, one beside the
+    workers' own base directories; otherwise a new one of this session."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return tmp_path_factory.mktemp(name)
+    shared = tmp_path_factory.getbasetemp().parent / name
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
 @pytest.fixture(scope="session", autouse=True)
 def conversions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConversionCache]:
     """Every CREATE MODEL of the session converts a given model once (tests/support/conversions.py).
@@ -45,21 +57,30 @@ def conversions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conversion
     """
     from local_engine import models
 
-    cache = ConversionCache(tmp_path_factory.mktemp("conversions"))
+    cache = ConversionCache(_shared_dir(tmp_path_factory, "conversions"))
     patch = pytest.MonkeyPatch()
     patch.setattr(models, "_prepare", cache.wrap(models._prepare))
     yield cache
     patch.undo()
 
 
-# Tests slower than the rest: the full ResNet-50 stand-in, or a whole demo in a subprocess.
+# Tests slower than the rest (ten seconds or more on a 2-core machine): every test that asks
+# for the full ResNet-50 stand-in, and the modules and tests marked `slow` where they are.
 SLOW_FIXTURES = frozenset({"standin_savedmodel"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the stand-in's tests slow, and collect the files holding slow tests first.
+
+    `make test` runs the files on pytest-xdist's workers in collection order
+    (`--dist loadfile --no-loadscope-reorder`): starting with the long ones lets the
+    workers finish together instead of one working through a long file at the end.
+    """
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: each file stays in order
 
 
 @pytest.fixture(scope="session")
@@ -97,8 +118,11 @@ def standin_savedmodel(
     from sqlrunner.modelzoo.standin import cached_standin
 
     cache = getattr(request.config, "cache", None)
-    cache_dir = cache.mkdir("sqlrunner-standin") if cache else tmp_path_factory.mktemp("standin")
-    return cached_standin(Path(cache_dir))
+    cache_dir = Path(
+        cache.mkdir("sqlrunner-standin") if cache else _shared_dir(tmp_path_factory, "standin")
+    )
+    with held(cache_dir / ".lock"):  # one build however many workers ask at once
+        return cached_standin(cache_dir)
 
 
 @pytest.fixture(scope="session")
@@ -111,8 +135,11 @@ def efficientnet_savedmodel(
     from sqlrunner.modelzoo.efficientnet_lite import cached_efficientnet_lite0
 
     cache = getattr(request.config, "cache", None)
-    cache_dir = cache.mkdir("sqlrunner-efficientnet") if cache else tmp_path_factory.mktemp("eff")
-    return cached_efficientnet_lite0(Path(cache_dir))
+    cache_dir = Path(
+        cache.mkdir("sqlrunner-efficientnet") if cache else _shared_dir(tmp_path_factory, "eff")
+    )
+    with held(cache_dir / ".lock"):
+        return cached_efficientnet_lite0(cache_dir)
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from bench.rounds import Repeated, interleaved
 from bench.run import DECODE_PAIRS, BenchConfig, BenchResults, run_benchmark
 from bench.workspace import REPO_ROOT
 
+# The quick run starts a dozen processes that load TensorFlow or OpenVINO.
+pytestmark = pytest.mark.slow
+
 T = TypeVar("T")
 COUNT = 6
 # The run is told REPEATS rounds but runs one: each round is a dozen processes that load

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bench.machine import cpu_has_bf16
 from bench.timing import Throughput
@@ -42,6 +43,7 @@ def test_section_is_replaced_in_place_or_appended() -> None:
     assert again.startswith(doc.rstrip("\n")) and again.rstrip().endswith("after")
 
 
+@pytest.mark.slow
 def test_measured_on_the_trained_model(efficientnet_savedmodel: Path, tmp_path: Path) -> None:
     figures = measure_trained(tmp_path, 4, 2, 2, model_dir=efficientnet_savedmodel)
     assert figures.images == 4 and figures.fp32.per_second > 0

@@ -18,6 +18,9 @@ import pytest
 from tests.support.function_harness import Outcome, coverage_table, run
 from tests.support.paths import REPO
 
+# Two thousand queries, each on the engine and on GoogleSQL's evaluator.
+pytestmark = pytest.mark.slow
+
 # Open disagreements, by template: BigQuery's answer differs and the engine neither
 # matches it nor refuses (yet). Each needs a fix or a refusal.
 OPEN: dict[str, str] = {}

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rich.console import Console
 
 from sqlrunner.samples import PACKAGED_PHOTOS
@@ -128,6 +129,7 @@ ACCEPTED_TOP1 = {
 }
 
 
+@pytest.mark.slow
 def test_demo_offline_labels_the_photos_with_the_trained_model(
     efficientnet_savedmodel: Path, tmp_path: Path, conversions: ConversionCache
 ) -> None:

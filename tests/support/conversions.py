@@ -5,16 +5,20 @@ files), so a lake that already holds that directory converts nothing. `Conversio
 keeps every conversion of the session in one directory: in this process it stands in for
 `local_engine.models._prepare` when the hash is known, and `seed` / `harvest` carry the
 directories into and out of a lake a subprocess (the demo, `run --local`) works on.
+Several processes (pytest-xdist's workers) may share one root: a conversion runs under a
+lock on its hash, so a model is converted once however many workers ask for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from local_engine.records import ModelRecord
+from tests.support.locks import held
 
 RECORD = "record.json"
 
@@ -44,20 +48,21 @@ class ConversionCache:
         def cached(
             model_type: str, model_path: str, content_hash: str, staging: Path, main: str | None
         ) -> ModelRecord:
-            saved = self.root / content_hash
-            if (saved / RECORD).is_file():
-                for item in saved.iterdir():
-                    if item.name not in (RECORD, "source"):
-                        copy = shutil.copytree if item.is_dir() else shutil.copy2
-                        copy(item, staging / item.name)
-                record = ModelRecord.from_json((saved / RECORD).read_text())
-                return dataclasses.replace(record, model_path=model_path)
-            record = prepare(model_type, model_path, content_hash, staging, main)
-            self.converted += 1
-            (staging / RECORD).write_text(record.to_json())
-            self._keep(staging, content_hash)
-            (staging / RECORD).unlink()
-            return record
+            with held(self.root / f".{content_hash}.lock"):
+                saved = self.root / content_hash
+                if (saved / RECORD).is_file():
+                    for item in saved.iterdir():
+                        if item.name not in (RECORD, "source"):
+                            copy = shutil.copytree if item.is_dir() else shutil.copy2
+                            copy(item, staging / item.name)
+                    record = ModelRecord.from_json((saved / RECORD).read_text())
+                    return dataclasses.replace(record, model_path=model_path)
+                record = prepare(model_type, model_path, content_hash, staging, main)
+                self.converted += 1
+                (staging / RECORD).write_text(record.to_json())
+                self._keep(staging, content_hash)
+                (staging / RECORD).unlink()
+                return record
 
         return cached
 
@@ -68,7 +73,13 @@ class ConversionCache:
         target = self.root / (name or directory.name)
         if target.exists():
             return
-        partial = self.root / f".{target.name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(directory, partial)
-        partial.rename(target)
+        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=self.root))
+        try:
+            shutil.copytree(directory, partial / "entry")
+            try:
+                (partial / "entry").rename(target)
+            except OSError:
+                if not (target / RECORD).is_file():  # not another process that kept it first
+                    raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)

@@ -162,6 +162,7 @@ def test_known_photos_get_a_plausible_top1(
     )
 
 
+@pytest.mark.slow
 def test_known_photos_through_create_model_and_ml_predict(
     efficientnet_savedmodel: Path, sample_images: Path, tmp_path: Path
 ) -> None:

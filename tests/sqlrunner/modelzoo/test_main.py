@@ -6,8 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sqlrunner.modelzoo.marker import read_marker
 from sqlrunner.modelzoo.signature import verify_signature
+
+# Each test starts processes that load TensorFlow.
+pytestmark = pytest.mark.slow
 
 
 def _modelzoo(*args: str) -> subprocess.CompletedProcess[str]:
