@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.googlesql.server import GoogleSqlServer
+from sqlrunner.modelzoo.cache import build_into
 from sqlrunner.modelzoo.tiny import build_tiny_savedmodel
 from sqlrunner.samples import copy_packaged_photos
 from tests.support.conversions import ConversionCache
@@ -88,9 +89,16 @@ def tiny_savedmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny TF SavedModel with ResNet-50's exact signature.
 
     serving_default: input `input_1` float32 [-1, 224, 224, 3] in [0, 1] ->
-    output `activation_49` float32 [-1, 1001] softmax. Builds in about a second.
+    output `activation_49` float32 [-1, 1001] softmax. Builds in about a second, once per
+    run: TensorFlow writes different bytes each build, and the same files are what lets
+    every worker reuse one conversion of it.
     """
-    return build_tiny_savedmodel(tmp_path_factory.mktemp("models") / "tiny")
+    models = _shared_dir(tmp_path_factory, "models")
+    with held(models / ".tiny.lock"):
+        target = models / "tiny"
+        if not (target / "saved_model.pb").is_file():
+            build_into(target, build_tiny_savedmodel)
+        return target
 
 
 @pytest.fixture(scope="session")

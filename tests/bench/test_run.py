@@ -172,7 +172,13 @@ def test_the_trained_model_was_measured_and_reported(quick_results: BenchResults
     assert trained.images == COUNT and trained.fp32.per_second > 0
     assert trained.model.startswith("EfficientNet-Lite0 (trained")
     if quick_results.machine.bf16:
-        assert trained.top1_agreement is not None and trained.top5_overlap is not None
+        assert trained.bf16 is not None and trained.bf16.per_second > 0
+        assert trained.top1_agreement is not None and 0.0 <= trained.top1_agreement <= 1.0
+        assert trained.top5_overlap is not None and 0.0 < trained.top5_overlap <= 1.0
+        assert trained.max_prob_diff is not None and trained.max_prob_diff < 0.5
+    else:
+        assert trained.bf16_refused is not None and trained.bf16 is None
     report = render(quick_results, "python -m bench --quick")
     assert report.count(SECTION_START) == 1
     assert "| EfficientNet-Lite0 FP32 |" in report
+    assert "BF16 mean top-5 overlap" in report or "refused" in report

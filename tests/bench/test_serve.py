@@ -6,6 +6,7 @@ A check that the measurement works (tiny model, a few photos); it never checks s
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from bench.serve import main
 
 
 def test_quick_run_prints_both_paths_and_the_ratios(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, tiny_savedmodel: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The session's tiny model where the run keeps its own: its conversion is the session's.
+    shutil.copytree(tiny_savedmodel, tmp_path / "tiny")
     assert main(["--tiny", "--count", "3", "--rounds", "2", "--work", str(tmp_path)]) == 0
     out = capsys.readouterr().out
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
-from bench.machine import cpu_has_bf16
 from bench.timing import Throughput
 from bench.trained import (
     SECTION_END,
     SECTION_START,
     TrainedFigures,
-    measure_trained,
     render_section,
     replace_section,
     top5_overlap,
@@ -41,18 +36,3 @@ def test_section_is_replaced_in_place_or_appended() -> None:
     assert again.count(SECTION_START) == again.count(SECTION_END) == 1
     assert "64.0 images/s" in again and "32.0 images/s" not in again
     assert again.startswith(doc.rstrip("\n")) and again.rstrip().endswith("after")
-
-
-@pytest.mark.slow
-def test_measured_on_the_trained_model(efficientnet_savedmodel: Path, tmp_path: Path) -> None:
-    figures = measure_trained(tmp_path, 4, 2, 2, model_dir=efficientnet_savedmodel)
-    assert figures.images == 4 and figures.fp32.per_second > 0
-    if cpu_has_bf16():
-        assert figures.bf16 is not None and figures.bf16.per_second > 0
-        assert figures.top1_agreement is not None and 0.0 <= figures.top1_agreement <= 1.0
-        assert figures.top5_overlap is not None and 0.0 < figures.top5_overlap <= 1.0
-        assert figures.max_prob_diff is not None and figures.max_prob_diff < 0.5
-    else:
-        assert figures.bf16_refused is not None and figures.bf16 is None
-    text = "\n".join(render_section(figures, "cmd"))
-    assert "BF16 mean top-5 overlap" in text or "refused" in text

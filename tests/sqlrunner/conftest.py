@@ -10,16 +10,27 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from sqlrunner.modelzoo.cache import build_into
 from sqlrunner.modelzoo.marker import MARKER_FILE
 from tests.support.demo_run import DemoRun
+from tests.support.locks import held
 
 
 @pytest.fixture(scope="session")
-def demo_models_dir(tiny_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model has the real signature; without its marker the demo takes it as real."""
-    dest = tmp_path_factory.mktemp("models") / "resnet_50"
-    shutil.copytree(tiny_savedmodel, dest, ignore=shutil.ignore_patterns(MARKER_FILE))
-    return dest
+def demo_models_dir(tiny_savedmodel: Path) -> Path:
+    """The tiny model has the real signature; without its marker the demo takes it as real.
+    One copy per run, shared by pytest-xdist's workers (so one conversion of it)."""
+    models = tiny_savedmodel.parent
+    with held(models / ".resnet_50.lock"):
+        dest = models / "demo" / "resnet_50"
+        if not dest.is_dir():
+            build_into(
+                dest,
+                lambda folder: shutil.copytree(
+                    tiny_savedmodel, folder, ignore=shutil.ignore_patterns(MARKER_FILE)
+                ),
+            )
+        return dest
 
 
 @pytest.fixture(scope="session")
