@@ -66,6 +66,7 @@ def _onnx_for(savedmodel_dir: Path, dest: Path) -> Path:
         staging = dest.with_suffix(".tmp.onnx")
         problem = savedmodel_to_onnx(savedmodel_dir, staging)
         if problem:
+            staging.unlink(missing_ok=True)
             raise RuntimeError(f"{savedmodel_dir}: {problem}")
         staging.replace(dest)
     return dest

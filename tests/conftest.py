@@ -150,6 +150,24 @@ def efficientnet_savedmodel(
         return cached_efficientnet_lite0(cache_dir)
 
 
+@pytest.fixture(scope="session")
+def efficientnet_onnx(
+    efficientnet_savedmodel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The trained EfficientNet-Lite0 as the engine converts it (CREATE MODEL's model.onnx),
+    through the session's conversion cache. Read-only."""
+    from local_engine.models import create_model
+    from tests.support.ml_lake import DirStore, put_tree
+
+    lake = tmp_path_factory.mktemp("efficientnet-lake")
+    store = DirStore(lake / "gcs")
+    store.root.mkdir()
+    path = put_tree(store, efficientnet_savedmodel, "gs://b/lite0")
+    record = create_model("TENSORFLOW", path, store, lake / "home")
+    assert record.runtime == "onnx", record
+    return lake / "home" / "models" / record.artifact
+
+
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """gcp-storage-emulator in this process on a free loopback port, with

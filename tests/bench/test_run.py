@@ -51,12 +51,17 @@ def quick_results(
     tmp_path_factory: pytest.TempPathFactory,
     tiny_savedmodel: Path,
     efficientnet_savedmodel: Path,
+    efficientnet_onnx: Path,
 ) -> Iterator[BenchResults]:
     work = tmp_path_factory.mktemp("bench")
-    # The session's builds where the run keeps its own, so it builds neither again (and its
-    # CREATE MODEL finds the tiny model's conversion in the session's cache).
+    # The session's builds where the run keeps its own, so it builds neither again; its
+    # CREATE MODEL finds the tiny model's conversion in the session's cache, and the trained
+    # model's conversion is the session's (tests/bench/test_trained.py covers converting).
     shutil.copytree(tiny_savedmodel, work / "models" / "tiny")
     shutil.copytree(efficientnet_savedmodel, work / "models" / efficientnet_savedmodel.name)
+    onnx = work / "onnx" / f"{efficientnet_savedmodel.name}.onnx"
+    onnx.parent.mkdir()
+    shutil.copy(efficientnet_onnx, onnx)
     config = BenchConfig(
         work_dir=work, count=COUNT, batch_size=2, rounds=1, quick=True, repeats=REPEATS
     )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+import local_engine.convert
 from bench.timing import Throughput
 from bench.trained import (
     SECTION_END,
     SECTION_START,
     TrainedFigures,
+    _onnx_for,
     render_section,
     replace_section,
     top5_overlap,
@@ -36,3 +41,35 @@ def test_section_is_replaced_in_place_or_appended() -> None:
     assert again.count(SECTION_START) == again.count(SECTION_END) == 1
     assert "64.0 images/s" in again and "32.0 images/s" not in again
     assert again.startswith(doc.rstrip("\n")) and again.rstrip().endswith("after")
+
+
+def test_the_conversion_is_made_once_and_kept_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Path] = []
+
+    def convert(src: Path, dst: Path) -> str | None:
+        calls.append(src)
+        dst.write_bytes(b"onnx")
+        return None
+
+    monkeypatch.setattr(local_engine.convert, "savedmodel_to_onnx", convert)
+    dest = tmp_path / "onnx" / "m.onnx"
+    assert _onnx_for(tmp_path / "m", dest) == dest and dest.read_bytes() == b"onnx"
+    assert _onnx_for(tmp_path / "m", dest) == dest
+    assert calls == [tmp_path / "m"]
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["m.onnx"]
+
+
+def test_a_failed_conversion_is_an_error_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def convert(src: Path, dst: Path) -> str | None:
+        dst.write_bytes(b"half")
+        return "tf2onnx failed: boom"
+
+    monkeypatch.setattr(local_engine.convert, "savedmodel_to_onnx", convert)
+    dest = tmp_path / "onnx" / "m.onnx"
+    with pytest.raises(RuntimeError, match="tf2onnx failed: boom"):
+        _onnx_for(tmp_path / "m", dest)
+    assert list(dest.parent.iterdir()) == []
