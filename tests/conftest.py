@@ -187,6 +187,6 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def googlesql() -> Iterator[GoogleSqlServer]:
-    """The GoogleSQL analyzer's server (installed by `make googlesql`) on 127.0.0.1, stopped after."""
+    """The GoogleSQL analyzer's server (installed by `make googlesql`), stopped after."""
     with GoogleSqlServer() as server:
         yield server

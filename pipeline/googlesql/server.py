@@ -1,4 +1,4 @@
-"""The GoogleSQL analyzer's gRPC server: find it, start it on 127.0.0.1, call it, restart it.
+"""The GoogleSQL analyzer's gRPC server: find it, start it on a private socket, call it, restart it.
 
 `make googlesql` installs the server (a native build of ZetaSQL from the npm package
 `@fivetrandevelopers/zetasql`) and a descriptor set of its .proto files under
@@ -12,8 +12,8 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -117,13 +117,6 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class GoogleSqlServer:
     """One server process and its channel. Use as a context manager; `close` stops it."""
 
@@ -141,6 +134,7 @@ class GoogleSqlServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._log: Any = None
+        self._socket_dir: str | None = None
         self.restarts = 0
         self.language_options: Json = {}
 
@@ -161,22 +155,15 @@ class GoogleSqlServer:
         return None if self._process is None else self._process.pid
 
     def start(self) -> None:
-        port = _free_port()
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
-        self._process = subprocess.Popen(
-            [str(self.installation.binary), "127.0.0.1", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-        self._wait_listening()
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         try:
-            grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout_s)
-        except grpc.FutureTimeoutError:
-            self.close()
-            raise AnalyzerCrashed("the GoogleSQL server did not accept connections") from None
+            self._launch()
+        except AnalyzerCrashed as first:
+            # A start that fails is tried once more: the server's event engine has been seen
+            # to fail on its first poll ("epoll_wait error: Bad file descriptor") now and then.
+            try:
+                self._launch()
+            except AnalyzerCrashed as second:
+                raise AnalyzerCrashed(f"{second} (and on a first try: {first})") from None
         maximum = self.call(
             "GetLanguageOptions", {"maximumFeatures": True}, timeout_s=self.start_timeout_s
         )
@@ -186,6 +173,30 @@ class GoogleSqlServer:
             "nameResolutionMode": "NAME_RESOLUTION_DEFAULT",
             "enabledLanguageFeatures": features,
         }
+
+    def _launch(self) -> None:
+        """Start the process and connect to it; AnalyzerCrashed (stopped) if it does not come up."""
+        # The server listens on HOST:PORT. A Unix socket in a directory of its own, rather
+        # than a free loopback port: gRPC binds with SO_REUSEPORT, so two servers started at
+        # once on one probed port would both listen and share the calls; and no other user
+        # of the machine can reach it.
+        self._socket_dir = tempfile.mkdtemp(prefix="googlesql-")
+        host, port = f"unix:{self._socket_dir}/server", "0"
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
+        self._process = subprocess.Popen(
+            [str(self.installation.binary), host, port],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        self._wait_listening()
+        self._channel = grpc.insecure_channel(f"{host}:{port}")
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout_s)
+        except grpc.FutureTimeoutError:
+            self.close()
+            raise AnalyzerCrashed("the GoogleSQL server did not accept connections") from None
 
     def _wait_listening(self) -> None:
         assert self._process is not None
@@ -221,6 +232,9 @@ class GoogleSqlServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
 
     def restart(self) -> None:
         self.close()

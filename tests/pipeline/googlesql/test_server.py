@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -65,6 +66,58 @@ def test_a_refusal_is_reported_at_once_without_waiting_to_see_if_the_server_died
     monkeypatch.setattr(GoogleSqlServer, "_has_died", waits)
     with pytest.raises(AnalyzerRejected):
         evaluate_query(googlesql, sql)
+
+
+def test_each_server_listens_on_its_own_private_socket_removed_when_it_stops() -> None:
+    # On a probed loopback port two servers started at once could both listen (gRPC binds
+    # with SO_REUSEPORT) and answer each other's calls.
+    with GoogleSqlServer() as one, GoogleSqlServer() as two:
+        assert one._socket_dir is not None and two._socket_dir is not None
+        dirs = [Path(one._socket_dir), Path(two._socket_dir)]
+        assert dirs[0] != dirs[1]
+        for directory in dirs:
+            assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+            assert [p.is_socket() for p in directory.iterdir()] == [True]
+        os.kill(one.pid or 0, signal.SIGKILL)
+        with pytest.raises(AnalyzerCrashed):
+            one.analyze("SELECT 1", {"name": "empty"})
+        assert (
+            "resolvedQueryStmtNode"
+            in two.analyze("SELECT 1 AS x", {"name": "empty"})["resolvedStatement"]
+        )
+    assert not any(directory.exists() for directory in dirs)
+
+
+def _flaky_installation(tmp_path: Path, failures: int) -> Installation:
+    """The real server behind a script whose first `failures` starts exit at once."""
+    real = Installation.find()
+    script = tmp_path / "remote_server.so"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{tmp_path}/starts" 2>/dev/null || echo 0); echo $((n + 1)) > "{tmp_path}/starts"\n'
+        f'if [ "$n" -lt {failures} ]; then echo "epoll_wait error: start $n"; exit 1; fi\n'
+        f'exec "{real.binary}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return Installation(binary=script, descriptors=real.descriptors)
+
+
+def test_a_server_that_fails_to_start_is_started_once_more(tmp_path: Path) -> None:
+    with GoogleSqlServer(_flaky_installation(tmp_path, failures=1)) as server:
+        assert (
+            "resolvedQueryStmtNode"
+            in server.analyze("SELECT 1 AS x", {"name": "empty"})["resolvedStatement"]
+        )
+    assert (tmp_path / "starts").read_text().strip() == "2"
+
+
+def test_a_server_that_fails_twice_is_reported_with_both_outputs(tmp_path: Path) -> None:
+    server = GoogleSqlServer(_flaky_installation(tmp_path, failures=2))
+    with pytest.raises(
+        AnalyzerCrashed, match=r"did not start: epoll_wait error: start 1 .*start 0"
+    ):
+        server.start()
+    assert server.pid is None and (tmp_path / "starts").read_text().strip() == "2"
 
 
 def test_a_dead_server_is_reported_then_restarted() -> None:
