@@ -46,7 +46,10 @@ googlesql: $(GOOGLESQL_DIR)/.installed
 check: googlesql
 	$(PY) -m sqlrunner check --outputs $(CHECK_OUTPUTS)
 
-test: lint typecheck check pytest
+# Two jobs at once: the analyzer downloads while ruff and mypy run, and pytest starts while
+# mypy finishes. Any one failing fails `make test`.
+test:
+	$(MAKE) --no-print-directory -j2 lint typecheck check pytest
 
 # The function library and every statement kind against GoogleSQL's reference evaluator:
 # the tables in docs/coverage.md (the runs `make test` checks), and a larger function run
