@@ -32,10 +32,10 @@ class SignatureSpec:
 
 def read_signature(model_dir: Path) -> tuple[list[SignatureSpec], list[SignatureSpec]]:
     """Load `model_dir` with TensorFlow and return the `serving_default` inputs and outputs."""
-    import tensorflow as tf
-
     if not (model_dir / "saved_model.pb").is_file():
         raise SqlRunnerError(f"{model_dir} is not a SavedModel: saved_model.pb is missing")
+    import tensorflow as tf  # after the check: a wrong path is refused without loading it
+
     try:
         loaded = tf.saved_model.load(str(model_dir))
     except Exception as exc:  # TF raises many types for a corrupt model

@@ -47,3 +47,15 @@ def test_verify_refuses_a_directory_without_a_savedmodel(tmp_path: Path) -> None
     assert checked.stderr.strip().splitlines()[-1] == (
         f"error: {tmp_path} is not a SavedModel: saved_model.pb is missing"
     )
+
+
+def test_a_missing_savedmodel_is_refused_without_loading_tensorflow(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from sqlrunner.modelzoo.__main__ import main\n"
+        "print(main(['verify', sys.argv[1]]), 'tensorflow' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["1", "False"], done.stderr[-2000:]
