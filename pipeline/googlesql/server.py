@@ -9,11 +9,9 @@ server dies (a malformed request can abort it) it is restarted and the call repo
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -109,12 +107,25 @@ def sql_error(details: str) -> SqlError:
     return SqlError(details[: match.start()].strip(), int(match[1]), int(match[2]))
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: Linux stops the server when the Python process dies, so a
-    killed check or test run leaves no server behind (`close` stops it otherwise)."""
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+# Runs the server so that Linux stops it when the Python process that started it dies
+# (prctl PR_SET_PDEATHSIG; kept across exec), so a killed check or test run leaves no
+# server behind (`close` stops it otherwise). A launcher rather than `preexec_fn`: that
+# makes subprocess fork() where it would vfork(), and gRPC, loaded in this process, then
+# runs its fork handlers in the child, which at times failed before exec ("epoll_wait
+# error: Bad file descriptor").
+_LAUNCHER = f"""
+import ctypes, os, signal, sys
+ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the process that started the GoogleSQL server has gone")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _command(binary: Path, *args: str) -> list[str]:
+    if sys.platform != "linux":
+        return [str(binary), *args]
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), str(binary), *args]
 
 
 class GoogleSqlServer:
@@ -158,8 +169,7 @@ class GoogleSqlServer:
         try:
             self._launch()
         except AnalyzerCrashed as first:
-            # A start that fails is tried once more: the server's event engine has been seen
-            # to fail on its first poll ("epoll_wait error: Bad file descriptor") now and then.
+            # A start that fails is tried once more before it is reported.
             try:
                 self._launch()
             except AnalyzerCrashed as second:
@@ -184,11 +194,10 @@ class GoogleSqlServer:
         host, port = f"unix:{self._socket_dir}/server", "0"
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
         self._process = subprocess.Popen(
-            [str(self.installation.binary), host, port],
+            _command(self.installation.binary, host, port),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
         )
         self._wait_listening()
         self._channel = grpc.insecure_channel(f"{host}:{port}")

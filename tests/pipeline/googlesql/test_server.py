@@ -88,6 +88,24 @@ def test_each_server_listens_on_its_own_private_socket_removed_when_it_stops() -
     assert not any(directory.exists() for directory in dirs)
 
 
+FORKS: list[int] = []
+RECORDING: list[bool] = []
+os.register_at_fork(before=lambda: FORKS.append(1) if RECORDING else None)
+
+
+def test_starting_the_server_runs_no_fork_handlers_in_this_process() -> None:
+    # fork() would run every library's fork handlers, gRPC's among them, whose child side at
+    # times failed the start before exec; vfork() (subprocess without preexec_fn) runs none.
+    RECORDING.append(True)
+    try:
+        with GoogleSqlServer() as server:
+            server.analyze("SELECT 1", {"name": "empty"})
+            server.restart()
+    finally:
+        RECORDING.clear()
+    assert FORKS == []
+
+
 def _flaky_installation(tmp_path: Path, failures: int) -> Installation:
     """The real server behind a script whose first `failures` starts exit at once."""
     real = Installation.find()

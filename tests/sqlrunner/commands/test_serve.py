@@ -16,20 +16,24 @@ from sqlrunner.commands.serve import is_loopback, remote_warning
 from tests.support.lake_server import lake_client
 from tests.support.paths import REPO
 
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# As a shell's `serve &` or nohup starts it: SIGINT ignored, which exec keeps. Set in a small
+# launcher, not with preexec_fn, which would fork() this gRPC-loaded process (see
+# pipeline/googlesql/server.py).
+_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
 
 
 def start_serve(*args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    launcher = [sys.executable, "-c", _SIGINT_IGNORED] if sigint_ignored else [sys.executable]
     return subprocess.Popen(
-        [sys.executable, "-m", "sqlrunner", "serve", *args],
+        [*launcher, "-m", "sqlrunner", "serve", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
 
 
