@@ -16,8 +16,8 @@ GOOGLESQL_SHA1 := b6682886c1a0bb056f3d54f514d3e93f8af69573
 # The stack outputs `make check` renders the templates from (a walkthrough-like stack).
 CHECK_OUTPUTS ?= tests/support/check_outputs.json
 
-# uv installs the pinned requirements into the venv (pip took 80 s for them, uv 30 s), compiled
-# to bytecode as pip does: without it every process compiles TensorFlow anew.
+# uv installs the pinned requirements into the venv, far faster than pip, compiled to bytecode
+# as pip does: without it every process compiles TensorFlow anew (docs/benchmarks.md).
 UV_PACKAGE := uv==0.13.9
 
 $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
